@@ -1,0 +1,74 @@
+/**
+ * Named errors. Each has a fixed `name`, so hosts can tell them apart without
+ * parsing messages, and a message that says which option, byte or page is wrong.
+ */
+
+/** An option had a value outside what it accepts. `option` names it. */
+export class OptionError extends TypeError {
+  override readonly name = 'OptionError';
+  constructor(
+    /** The option, as the caller spelled it (`pageSize`, `blocks[2].name`, …). */
+    readonly option: string,
+    /** What the option accepts. */
+    readonly expected: string,
+    /** The value that was given. */
+    readonly received: unknown,
+  ) {
+    super(`Expected \`${option}\` to be ${expected}, got ${describe(received)}`);
+  }
+}
+
+/** A read or write reached outside its block. Nothing was read or written. */
+export class OutOfBlockError extends RangeError {
+  override readonly name = 'OutOfBlockError';
+  constructor(
+    readonly block: string,
+    readonly offset: number,
+    readonly length: number,
+    /** The block's size in bytes, or -1 when no block has that name. */
+    readonly blockSize: number,
+  ) {
+    super(
+      blockSize < 0
+        ? `No block named ${JSON.stringify(block)} (offset ${offset}, length ${length})`
+        : `Access outside block ${JSON.stringify(block)}: offset ${offset}, length ${length}, block size ${blockSize}`,
+    );
+  }
+}
+
+/** A memory already has a snapshot running; it takes one at a time. */
+export class SnapshotInProgressError extends Error {
+  override readonly name = 'SnapshotInProgressError';
+  constructor() {
+    super('This memory already has a snapshot running; wait for its `done` or unsubscribe from it first');
+  }
+}
+
+/** The sink failed a write, its start or its close. `cause` holds the sink's error. */
+export class SinkError extends Error {
+  override readonly name = 'SinkError';
+  constructor(
+    /** What the sink was doing: `start`, `write` or `end`. */
+    readonly operation: 'start' | 'write' | 'end',
+    cause: unknown,
+  ) {
+    super(`Sink ${operation} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+/** A pool buffer was given back that the pool did not lend, or was given back twice. */
+export class ForeignBufferError extends Error {
+  override readonly name = 'ForeignBufferError';
+  constructor(detail: string) {
+    super(`Buffer not on loan from this pool: ${detail}`);
+  }
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === undefined || value === null) {
+    return String(value);
+  }
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  return typeof value;
+}

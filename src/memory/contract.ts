@@ -1,0 +1,68 @@
+/**
+ * The memory contract: what the snapshot pipeline needs from a paged memory.
+ * `PagedMemory` implements it over SharedArrayBuffers; a memory with page
+ * geometry and protection state but no bytes can implement it too.
+ */
+
+/** One named block of pages, laid out in a single global page index. */
+export interface BlockInfo {
+  /** Unique, non-empty name. */
+  readonly name: string;
+  /** Size in bytes, a multiple of the page size. */
+  readonly size: number;
+  /** Number of pages, `size / pageSize`. */
+  readonly pages: number;
+  /** Global index of the block's first page. */
+  readonly firstPage: number;
+}
+
+/**
+ * The state of one page, one byte per page in shared memory. The write
+ * barrier only asks "is it `Writable`?"; the pipeline owns the other states.
+ */
+export const PageState = {
+  /** Not protected: saved already, or no snapshot running. */
+  Writable: 0,
+  /** Protected since t0 and not yet claimed by anyone. */
+  Protected: 1,
+  /** Protected and claimed: its save is under way, no one else may save it. */
+  Claimed: 2,
+  /** Protected, with a fault queued for it: the next credit goes to it. */
+  Queued: 3,
+} as const;
+export type PageState = (typeof PageState)[keyof typeof PageState];
+
+/** Called by the write barrier, once per write and protected page it touches. */
+export type FaultHandler = (page: number) => void;
+
+/** A memory that can be snapshotted. */
+export interface SnapshotMemory {
+  readonly pageSize: number;
+  readonly blocks: readonly BlockInfo[];
+  /** Pages over all blocks. */
+  readonly pageCount: number;
+  /**
+   * Write-protects every page, synchronously (that instant is t0), and routes
+   * faults to `onFault` until the session is closed.
+   * @throws SnapshotInProgressError when a session is already open.
+   */
+  protect(onFault: FaultHandler): ProtectionSession;
+}
+
+/** One snapshot's hold on a memory: from t0 until `close()`. */
+export interface ProtectionSession {
+  /** Page states indexed by global page; the pipeline claims pages by writing here. */
+  readonly states: Uint8Array;
+  /**
+   * The bytes of `count` pages from global page `first`, all in one block,
+   * without a copy. Valid to read while those pages stay protected. A memory
+   * without bytes returns an empty array.
+   */
+  view(first: number, count: number): Uint8Array;
+  /** Copies one page into `into` (at least a page long). */
+  copy(page: number, into: Uint8Array): void;
+  /** Makes `count` pages from `first` writable and releases writers waiting on them. */
+  unprotect(first: number, count: number): void;
+  /** Unprotects every page, releases every waiting writer and ends the session. Idempotent. */
+  close(): void;
+}

@@ -1,0 +1,309 @@
+import { Subject, filter, tap, type Subscriber, type Subscription } from 'rxjs';
+import { SinkError } from '../errors';
+import { PageState, type BlockInfo, type ProtectionSession, type SnapshotMemory } from '../memory/contract';
+import { blockIndexOf } from '../memory/geometry';
+import { StallRecorder } from '../metrics/StallRecorder';
+import { PagePool } from '../pool/PagePool';
+import type { StrategyContext } from '../strategies/Strategy';
+import type { PageRun, SaveVia, Sink } from '../storage/Sink';
+import { bulkRuns, type BulkRun } from './bulkRuns';
+import { drainByPriority } from './drainByPriority';
+import type { SnapshotEvent, SnapshotStats } from './events';
+import { Fifo } from './Fifo';
+import type { ResolvedOptions } from './options';
+
+/** One save handed to the sink; discriminated on how the page got there. */
+type SaveJob =
+  | { readonly via: 'bulk'; readonly block: number; readonly page: number; readonly count: number }
+  | { readonly via: 'fault'; readonly block: number; readonly page: number; readonly count: 1 }
+  | {
+      readonly via: 'copy';
+      readonly block: number;
+      readonly page: number;
+      readonly count: 1;
+      readonly buffer: Uint8Array;
+      readonly written: () => void;
+    };
+
+/**
+ * One subscription to `snapshot()`: the state of one snapshot from t0 to its
+ * end. The orchestration is here; what varies (faults, storage, memory) comes
+ * in through the strategy, sink and memory contracts.
+ */
+export class SnapshotRun {
+  private readonly blocks: readonly BlockInfo[];
+  private readonly pageSize: number;
+  private readonly pool: PagePool;
+  private readonly stalls = new StallRecorder();
+
+  /** The protection session: from t0 until teardown. */
+  private session: ProtectionSession | undefined;
+  private states: Uint8Array = new Uint8Array(0);
+  /** Pages with a waiting writer, to be written straight from memory. Highest priority. */
+  private readonly faultQueue = new Fifo<number>();
+  /** Copies holding pool buffers, waiting for storage. Next priority. */
+  private readonly copyQueue = new Fifo<SaveJob & { via: 'copy' }>();
+  /** The bulk pass, pulled one run per credit. Lowest priority. */
+  private bulk: Iterator<BulkRun, void> | undefined;
+  private bulkExhausted = false;
+  /** When each fault still waiting for its page was raised, for the stall stats. */
+  private readonly faultTimes = new Map<number, number[]>();
+
+  private readonly raised$ = new Subject<number>();
+  private readonly credits$ = new Subject<void>();
+  private readonly wake$ = new Subject<void>();
+  private readonly subscriptions: Subscription[] = [];
+
+  private inFlight = 0;
+  private savedBy = { bulk: 0, fault: 0, copy: 0 };
+  private faults = 0;
+  private writes = 0;
+  private bytesWritten = 0;
+  private t0 = 0;
+  /** `running` from t0, `ending` while the sink closes, `closed` after teardown. */
+  private phase: 'idle' | 'running' | 'ending' | 'closed' = 'idle';
+  private succeeded = false;
+
+  constructor(
+    private readonly memory: SnapshotMemory,
+    private readonly sink: Sink,
+    private readonly options: ResolvedOptions,
+    private readonly subscriber: Subscriber<SnapshotEvent>,
+  ) {
+    this.blocks = memory.blocks;
+    this.pageSize = memory.pageSize;
+    // Allocated before t0, so that writers are not held by the allocation.
+    this.pool = new PagePool(options.strategy.usesPool ? options.poolPages : 0, memory.pageSize);
+  }
+
+  /** Runs from subscribe; returns the teardown. */
+  start(): () => void {
+    const { scheduler, strategy } = this.options;
+
+    // Step 1, t0: every page protected, synchronously.
+    this.session = this.memory.protect((page) => this.raised$.next(page));
+    this.states = this.session.states;
+    this.t0 = scheduler.now();
+    this.phase = 'running';
+    // Step 2: faults, wired before anything can write. Every one is timed; the first on
+    // an unclaimed page goes to the strategy.
+    const firstFaults$ = this.raised$.pipe(
+      tap((page) => this.onFault(page)),
+      filter((page) => this.states[page] === PageState.Protected),
+    );
+    this.subscriptions.push(strategy.serve(firstFaults$, this.strategyContext()).subscribe({
+      error: (error: unknown) => this.fail(error),
+    }));
+
+    // Step 3: the sink learns t0 and the geometry; then the host does.
+    const header = {
+      pageSize: this.pageSize,
+      blocks: this.blocks,
+      t0: this.t0,
+      wallTime: Date.now(),
+      strategy: strategy.name,
+    };
+    try {
+      this.sink.start(header);
+    } catch (error) {
+      this.fail(new SinkError('start', error));
+      return () => this.teardown();
+    }
+    this.subscriber.next({
+      type: 'started',
+      t0: this.t0,
+      wallTime: header.wallTime,
+      totalPages: this.memory.pageCount,
+      pageSize: this.pageSize,
+      strategy: strategy.name,
+    });
+    if (this.subscriber.closed) return () => this.teardown();
+
+    // Step 4: credits, fault queue, pending copies and the bulk pass, merged with priority.
+    this.bulk = bulkRuns(this.blocks, this.states, this.options.runPages);
+    const jobs$ = drainByPriority<SaveJob>({
+      capacity: this.sink.capacity,
+      credits$: this.credits$,
+      wake$: this.wake$,
+      sources: [() => this.nextFault(), () => this.copyQueue.shift(), () => this.nextBulk()],
+      weight: (job) => job.count,
+      turnBudget: this.options.turnPages,
+      scheduler,
+      onTurn: () => this.emitProgress(),
+    });
+    this.subscriptions.push(jobs$.subscribe((job) => this.write(job)));
+    this.maybeFinish();
+    return () => this.teardown();
+  }
+
+  private strategyContext(): StrategyContext {
+    return {
+      pool: this.pool,
+      queue: (page) => {
+        if (this.states[page] !== PageState.Protected) return;
+        this.states[page] = PageState.Queued;
+        this.faultQueue.push(page);
+        this.wake$.next();
+      },
+      copy: (page, buffer, written) => {
+        if (this.session === undefined || this.states[page] !== PageState.Protected) return written();
+        this.states[page] = PageState.Claimed;
+        this.session.copy(page, buffer);
+        this.unprotect(page, 1, 'copy');
+        this.copyQueue.push({ via: 'copy', block: blockIndexOf(this.blocks, page), page, count: 1, buffer, written });
+        this.wake$.next();
+      },
+    };
+  }
+
+  private onFault(page: number): void {
+    const at = this.options.scheduler.now();
+    this.faults++;
+    const times = this.faultTimes.get(page);
+    if (times === undefined) this.faultTimes.set(page, [at]);
+    else times.push(at);
+    if (this.options.detail) {
+      const block = this.blockOf(page);
+      this.subscriber.next({ type: 'fault', block: block.name, page: page - block.firstPage, at });
+    }
+  }
+
+  private nextFault(): SaveJob | undefined {
+    for (let page = this.faultQueue.shift(); page !== undefined; page = this.faultQueue.shift()) {
+      if (this.states[page] !== PageState.Queued) continue;
+      this.states[page] = PageState.Claimed;
+      return { via: 'fault', block: blockIndexOf(this.blocks, page), page, count: 1 };
+    }
+    return undefined;
+  }
+
+  private nextBulk(): SaveJob | undefined {
+    if (this.bulkExhausted || this.bulk === undefined) return undefined;
+    const next = this.bulk.next();
+    if (next.done === true) {
+      this.bulkExhausted = true;
+      return undefined;
+    }
+    return { via: 'bulk', ...next.value };
+  }
+
+  /** Hands one job to the sink; its callback unprotects, returns buffers and gives the credit back. */
+  private write(job: SaveJob): void {
+    const block = this.blocks[job.block] as BlockInfo;
+    const data = job.via === 'copy' ? job.buffer : (this.session as ProtectionSession).view(job.page, job.count);
+    const run: PageRun = { block: job.block, page: job.page - block.firstPage, count: job.count, data, via: job.via };
+    this.inFlight++;
+    this.writes++;
+    let called = false;
+    this.sink.write(run, (error) => {
+      if (called || this.phase !== 'running') return;
+      called = true;
+      this.written(job, run, error);
+    });
+  }
+
+  private written(job: SaveJob, run: PageRun, error: Error | null | undefined): void {
+    this.inFlight--;
+    if (error) return this.fail(new SinkError('write', error));
+    this.bytesWritten += job.count * this.pageSize;
+    this.savedBy[job.via] += job.count;
+    if (this.options.detail) {
+      const name = (this.blocks[job.block] as BlockInfo).name;
+      const at = this.options.scheduler.now();
+      this.subscriber.next({ type: 'saved', block: name, page: run.page, count: job.count, via: job.via, at });
+    }
+    // A copied page was unprotected at its copy; its buffer goes back now.
+    if (job.via === 'copy') job.written();
+    else this.unprotect(job.page, job.count, job.via);
+    this.credits$.next();
+    this.maybeFinish();
+  }
+
+  /** Unprotects pages, releasing their writers, and times the stalls of their faults. */
+  private unprotect(first: number, count: number, via: SaveVia): void {
+    (this.session as ProtectionSession).unprotect(first, count);
+    const now = this.options.scheduler.now();
+    if (this.faultTimes.size !== 0) {
+      for (let p = first; p < first + count; p++) {
+        const times = this.faultTimes.get(p);
+        if (times === undefined) continue;
+        this.faultTimes.delete(p);
+        for (const t of times) this.stalls.record(now - t);
+      }
+    }
+    if (this.options.detail) {
+      const block = this.blockOf(first);
+      this.subscriber.next({ type: 'unprotected', block: block.name, page: first - block.firstPage, count, via, at: now });
+    }
+  }
+
+  /** When nothing is left to save and nothing is in flight, close the sink and finish. */
+  private maybeFinish(): void {
+    if (this.phase !== 'running' || this.inFlight !== 0 || !this.bulkExhausted) return;
+    if (this.faultQueue.length !== 0 || this.copyQueue.length !== 0) return;
+    this.phase = 'ending';
+    this.sink.end((error) => {
+      if (this.phase !== 'ending') return;
+      if (error) return this.fail(new SinkError('end', error));
+      this.succeeded = true;
+      this.emitProgress();
+      this.subscriber.next({ type: 'done', stats: this.stats() });
+      this.subscriber.complete();
+    });
+  }
+
+  private emitProgress(): void {
+    const saved = this.savedBy.bulk + this.savedBy.fault + this.savedBy.copy;
+    this.subscriber.next({
+      type: 'progress',
+      savedPages: saved,
+      totalPages: this.memory.pageCount,
+      bytesWritten: this.bytesWritten,
+      poolInUse: this.pool.borrowed,
+      at: this.options.scheduler.now(),
+    });
+  }
+
+  private stats(): SnapshotStats {
+    return {
+      strategy: this.options.strategy.name,
+      pageSize: this.pageSize,
+      totalPages: this.memory.pageCount,
+      saved: { ...this.savedBy },
+      faults: this.faults,
+      stall: this.stalls.summary(),
+      pool: { pages: this.pool.size, peakPages: this.pool.peak, peakBytes: this.pool.peak * this.pageSize },
+      writes: this.writes,
+      bytesWritten: this.bytesWritten,
+      t0: this.t0,
+      durationMs: this.options.scheduler.now() - this.t0,
+    };
+  }
+
+  private blockOf(page: number): BlockInfo {
+    return this.blocks[blockIndexOf(this.blocks, page)] as BlockInfo;
+  }
+
+  /** Cleans up first, so that an error observer already sees every page unprotected. */
+  private fail(error: unknown): void {
+    if (this.phase === 'closed') return;
+    this.teardown(error);
+    this.subscriber.error(error);
+  }
+
+  /**
+   * The one way out, whatever the ending: stop pulling, return every pool
+   * buffer, unprotect every page (which releases every waiting write), and
+   * abort the sink unless it closed cleanly.
+   */
+  private teardown(reason: unknown = new Error('snapshot cancelled')): void {
+    if (this.phase === 'closed') return;
+    this.phase = 'closed';
+    for (const s of this.subscriptions) s.unsubscribe();
+    this.faultQueue.clear();
+    this.copyQueue.clear();
+    this.faultTimes.clear();
+    this.session?.close();
+    if (!this.succeeded) this.sink.abort(reason);
+  }
+}

@@ -1,0 +1,86 @@
+import type { SchedulerLike } from 'rxjs';
+import { OptionError } from '../errors';
+import { eventLoopScheduler } from '../scheduling/eventLoopScheduler';
+import { resolveStrategy, type StrategyName } from '../strategies';
+import type { Strategy } from '../strategies/Strategy';
+
+export interface SnapshotOptions {
+  /**
+   * How faults are served: `'copy'` (writers wait for a page copy, at the cost
+   * of pool memory), `'queue'` (no extra memory, writers wait for a storage
+   * write), or a `Strategy` of your own.
+   * @default 'copy'
+   */
+  readonly strategy?: StrategyName | Strategy;
+  /**
+   * Page buffers in the copy pool, allocated once per snapshot. 256 pages
+   * (1 MiB at 4 KiB pages) absorb the fault bursts measured in
+   * `bench/pipeline`; past the pool, faults are served the queue way.
+   * @default 256
+   */
+  readonly poolPages?: number;
+  /**
+   * Most bytes in one bulk write (contiguous pages are coalesced up to it).
+   * At least one page.
+   * @default 262144 (256 KiB)
+   */
+  readonly runBytes?: number;
+  /**
+   * Bytes handed to the sink per event-loop turn before the pipeline yields,
+   * so a host is never frozen, even by a sink that completes synchronously.
+   * @default 4194304 (4 MiB)
+   */
+  readonly turnBytes?: number;
+  /**
+   * Emit `fault`, `saved` and `unprotected` events (one per fault or run).
+   * Off, a snapshot emits only `started`, `progress` and `done`.
+   * @default false
+   */
+  readonly detail?: boolean;
+  /**
+   * The clock and the event loop: all time-based work goes through it.
+   * @default eventLoopScheduler
+   */
+  readonly scheduler?: SchedulerLike;
+}
+
+/** Options with defaults filled in and checked. */
+export interface ResolvedOptions {
+  readonly strategy: Strategy;
+  readonly poolPages: number;
+  readonly runPages: number;
+  readonly turnPages: number;
+  readonly detail: boolean;
+  readonly scheduler: SchedulerLike;
+}
+
+export const DEFAULT_POOL_PAGES = 256;
+export const DEFAULT_RUN_BYTES = 256 * 1024;
+export const DEFAULT_TURN_BYTES = 4 * 1024 * 1024;
+
+export function resolveOptions(options: SnapshotOptions, pageSize: number): ResolvedOptions {
+  const poolPages = options.poolPages ?? DEFAULT_POOL_PAGES;
+  if (!Number.isSafeInteger(poolPages) || poolPages < 0) {
+    throw new OptionError('poolPages', 'an integer from 0 up', poolPages);
+  }
+  const runBytes = options.runBytes ?? DEFAULT_RUN_BYTES;
+  if (!Number.isSafeInteger(runBytes) || runBytes < pageSize) {
+    throw new OptionError('runBytes', `an integer of at least one page (${pageSize})`, runBytes);
+  }
+  const turnBytes = options.turnBytes ?? DEFAULT_TURN_BYTES;
+  if (!Number.isSafeInteger(turnBytes) || turnBytes < pageSize) {
+    throw new OptionError('turnBytes', `an integer of at least one page (${pageSize})`, turnBytes);
+  }
+  const scheduler = options.scheduler ?? eventLoopScheduler;
+  if (typeof scheduler?.schedule !== 'function' || typeof scheduler.now !== 'function') {
+    throw new OptionError('scheduler', 'an RxJS SchedulerLike', scheduler);
+  }
+  return {
+    strategy: resolveStrategy(options.strategy ?? 'copy'),
+    poolPages,
+    runPages: Math.floor(runBytes / pageSize),
+    turnPages: Math.floor(turnBytes / pageSize),
+    detail: options.detail ?? false,
+    scheduler,
+  };
+}

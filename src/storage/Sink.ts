@@ -1,0 +1,52 @@
+import type { BlockInfo } from '../memory/contract';
+
+/** How a page reached storage. */
+export type SaveVia = 'bulk' | 'fault' | 'copy';
+
+/** What a sink learns at t0. */
+export interface SnapshotHeader {
+  readonly pageSize: number;
+  readonly blocks: readonly BlockInfo[];
+  /** t0 on the snapshot's scheduler clock (virtual time in tests and simulations). */
+  readonly t0: number;
+  /** t0 as wall-clock milliseconds since the epoch. */
+  readonly wallTime: number;
+  /** Name of the fault strategy. */
+  readonly strategy: string;
+}
+
+/** Contiguous pages of one block, handed to a sink as one write. */
+export interface PageRun {
+  /** Index of the block in `SnapshotHeader.blocks`. */
+  readonly block: number;
+  /** First page, counted within the block. */
+  readonly page: number;
+  /** Pages in the run, at least 1. */
+  readonly count: number;
+  /**
+   * `count * pageSize` bytes, or empty for a memory without bytes. Valid until
+   * the write's callback runs; a sink that keeps them must copy them.
+   */
+  readonly data: Uint8Array;
+  readonly via: SaveVia;
+}
+
+/** Node-style completion callback: called once, with an error or without. */
+export type SinkCallback = (error?: Error | null) => void;
+
+/**
+ * The sink contract: where a snapshot's pages go. The pipeline never has more
+ * than `capacity` writes outstanding; each `done` gives one credit back.
+ */
+export interface Sink {
+  /** Most writes accepted in flight at once; an integer from 1 up. */
+  readonly capacity: number;
+  /** Called once at t0, before any write. May throw to refuse the snapshot. */
+  start(header: SnapshotHeader): void;
+  /** Stores one run; calls `done` when it is stored (or failed). May call it synchronously. */
+  write(run: PageRun, done: SinkCallback): void;
+  /** Called after the last write completed: finish the output, then call `done`. */
+  end(done: SinkCallback): void;
+  /** The snapshot failed or was cancelled: drop the output. No callback is awaited after this. */
+  abort(reason: unknown): void;
+}
