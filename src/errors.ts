@@ -64,6 +64,56 @@ export class ForeignBufferError extends Error {
   }
 }
 
+/**
+ * A snapshot file or stream is not what the format says (docs/FORMAT.md):
+ * corrupted, truncated, or not a snapshot at all. `offset` is the byte where
+ * the problem starts, counted from the start of the file.
+ */
+export class FormatError extends Error {
+  override readonly name = 'FormatError';
+  constructor(
+    /** Byte offset, from the start of the file, where the problem starts. */
+    readonly offset: number,
+    /** What the format expects there. */
+    readonly expected: string,
+    /** What is there instead. */
+    readonly found: string,
+  ) {
+    super(`At byte ${offset}: expected ${expected}, found ${found}`);
+  }
+}
+
+/**
+ * A snapshot cannot be restored into a memory whose page size or blocks
+ * differ from the snapshot's. Nothing was written.
+ */
+export class GeometryMismatchError extends Error {
+  override readonly name = 'GeometryMismatchError';
+  constructor(
+    /** The mismatching field, as the file header spells it (`pageSize`, `blocks[1].size`, …). */
+    readonly field: string,
+    /** The snapshot's value. */
+    readonly snapshot: unknown,
+    /** The memory's value. */
+    readonly memory: unknown,
+  ) {
+    super(`Snapshot and memory differ in \`${field}\`: the snapshot has ${describe(snapshot)}, the memory ${describe(memory)}`);
+  }
+}
+
+/** A sink refused to replace a file that already exists. Nothing was written to it. */
+export class FileExistsError extends Error {
+  override readonly name = 'FileExistsError';
+  constructor(
+    /** The existing file. */
+    readonly path: string,
+    /** The option that allows replacing it. */
+    readonly option = 'overwrite',
+  ) {
+    super(`Refusing to overwrite ${JSON.stringify(path)}: it exists; pass \`${option}: true\` to replace it`);
+  }
+}
+
 function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'number' || typeof value === 'boolean' || value === undefined || value === null) {

@@ -130,9 +130,9 @@ export class SnapshotRun {
       turnBudget: this.options.turnPages,
       scheduler,
       onTurn: () => this.emitProgress(),
+      onIdle: () => this.maybeFinish(),
     });
     this.subscriptions.push(jobs$.subscribe((job) => this.write(job)));
-    this.maybeFinish();
     return () => this.teardown();
   }
 
@@ -215,8 +215,8 @@ export class SnapshotRun {
     // A copied page was unprotected at its copy; its buffer goes back now.
     if (job.via === 'copy') job.written();
     else this.unprotect(job.page, job.count, job.via);
+    // The credit goes back; the drain finishes the snapshot when nothing is left.
     this.credits$.next();
-    this.maybeFinish();
   }
 
   /** Unprotects pages, releasing their writers, and times the stalls of their faults. */

@@ -19,6 +19,8 @@ export interface DrainByPriorityConfig<J> {
   readonly scheduler: SchedulerLike;
   /** Called at the start of every turn after a yield. */
   readonly onTurn?: () => void;
+  /** Called when a credit is free but no source has a job: the moment to check for the end. */
+  readonly onIdle?: () => void;
 }
 
 /**
@@ -30,7 +32,7 @@ export interface DrainByPriorityConfig<J> {
  * completes synchronously. Never completes on its own.
  */
 export function drainByPriority<J>(config: DrainByPriorityConfig<J>): Observable<J> {
-  const { capacity, credits$, wake$, sources, weight, turnBudget, scheduler, onTurn } = config;
+  const { capacity, credits$, wake$, sources, weight, turnBudget, scheduler, onTurn, onIdle } = config;
   return new Observable<J>((subscriber) => {
     // Credits not spent on a job.
     let credits = capacity;
@@ -43,6 +45,7 @@ export function drainByPriority<J>(config: DrainByPriorityConfig<J>): Observable
     const pump = (): void => {
       if (pumping || resume !== undefined) return;
       pumping = true;
+      let idle = false;
       try {
         while (credits > 0 && !subscriber.closed) {
           // Step 1: out of budget for this turn, so let the event loop run.
@@ -61,7 +64,10 @@ export function drainByPriority<J>(config: DrainByPriorityConfig<J>): Observable
             job = pull();
             if (job !== undefined) break;
           }
-          if (job === undefined) break;
+          if (job === undefined) {
+            idle = true;
+            break;
+          }
           credits--;
           spent += weight(job);
           // Step 3: hand it on; a synchronous completion re-enters through credits$.
@@ -70,6 +76,7 @@ export function drainByPriority<J>(config: DrainByPriorityConfig<J>): Observable
       } finally {
         pumping = false;
       }
+      if (idle && !subscriber.closed) onIdle?.();
     };
 
     const creditSub = credits$.subscribe(() => {

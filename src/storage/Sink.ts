@@ -13,6 +13,12 @@ export interface SnapshotHeader {
   readonly wallTime: number;
   /** Name of the fault strategy. */
   readonly strategy: string;
+  /**
+   * The per-writer consistent cut, when the host has one: for each writer, in
+   * writer order, how many of its writes are in the image (those it made
+   * before t0). Non-negative integers. Absent when there is no cut.
+   */
+  readonly cut?: readonly number[];
 }
 
 /** Contiguous pages of one block, handed to a sink as one write. */

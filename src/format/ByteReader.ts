@@ -1,0 +1,75 @@
+import type { FileHandle } from 'node:fs/promises';
+
+/** Reads a file front to back through one buffer, so that parsing costs no call per field. */
+export class ByteReader {
+  private buffer: Buffer;
+  /** Unread bytes are `buffer[start, end)`. */
+  private start = 0;
+  private end = 0;
+  private atEof = false;
+  /** File offset of `buffer[start]`: the next byte to be taken. */
+  private offset = 0;
+  /** File offset of `buffer[end]`: the next byte to be read from the file. */
+  private readAt = 0;
+
+  constructor(
+    private readonly file: FileHandle,
+    /** Bytes read from the file per call, at least. */
+    private readonly chunkBytes = 4 * 1024 * 1024,
+  ) {
+    this.buffer = Buffer.allocUnsafe(chunkBytes);
+  }
+
+  /** File offset of the next byte `take` returns. */
+  get position(): number {
+    return this.offset;
+  }
+
+  /** Bytes buffered and not yet taken. */
+  get buffered(): number {
+    return this.end - this.start;
+  }
+
+  /**
+   * Makes `n` bytes available to `take`, reading as needed. Resolves to false
+   * when the file ends first (the bytes that are there stay buffered).
+   */
+  async ensure(n: number): Promise<boolean> {
+    if (this.end - this.start >= n) return true;
+    // Step 1: make room for n bytes after `start`: move the unread bytes down, or grow.
+    if (this.buffer.length - this.start < n) {
+      const unread = this.end - this.start;
+      if (this.buffer.length >= n) {
+        this.buffer.copyWithin(0, this.start, this.end);
+      } else {
+        const bigger = Buffer.allocUnsafe(Math.max(n, this.buffer.length * 2));
+        this.buffer.copy(bigger, 0, this.start, this.end);
+        this.buffer = bigger;
+      }
+      this.start = 0;
+      this.end = unread;
+    }
+    // Step 2: read until there are n bytes or the file ends.
+    while (this.end - this.start < n && !this.atEof) {
+      const { bytesRead } = await this.file.read(this.buffer, this.end, this.buffer.length - this.end, this.readAt);
+      if (bytesRead === 0) this.atEof = true;
+      this.end += bytesRead;
+      this.readAt += bytesRead;
+    }
+    return this.end - this.start >= n;
+  }
+
+  /** The next `n` buffered bytes, without taking them. A view, valid until the next `ensure`. */
+  peek(n: number): Buffer {
+    return this.buffer.subarray(this.start, this.start + Math.min(n, this.end - this.start));
+  }
+
+  /** The next `n` bytes, which `ensure(n)` made available. A view, valid until the next `ensure`. */
+  take(n: number): Buffer {
+    if (this.end - this.start < n) throw new RangeError(`take(${n}) with ${this.end - this.start} bytes buffered`);
+    const view = this.buffer.subarray(this.start, this.start + n);
+    this.start += n;
+    this.offset += n;
+    return view;
+  }
+}

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { MemorySink, OptionError, snapshot, VirtualSink } from '../../src';
+import { numberedMemory } from '../support/fixtures';
+import { VirtualTimeScheduler } from 'rxjs';
+
+describe('snapshot options', () => {
+  it.each([
+    [{ poolPages: -1 }, 'poolPages'],
+    [{ poolPages: 1.5 }, 'poolPages'],
+    [{ strategy: 'fork' }, 'strategy'],
+    [{ runBytes: 100 }, 'runBytes'],
+    [{ turnBytes: 0 }, 'turnBytes'],
+    [{ scheduler: {} }, 'scheduler'],
+  ])('refuses %j naming `%s`', (options, option) => {
+    const memory = numberedMemory(2);
+    let error: unknown;
+    try {
+      snapshot(memory, new MemorySink(), options as never);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(OptionError);
+    expect((error as OptionError).option).toBe(option);
+    expect(memory.snapshotting).toBe(false);
+  });
+
+  it.each([0, -1, 2.5])('refuses a sink capacity of %s', (capacity) => {
+    expect(() => new MemorySink({ capacity })).toThrowError(/`capacity`/);
+    expect(() => new VirtualSink({ scheduler: new VirtualTimeScheduler(), capacity })).toThrowError(OptionError);
+    const sink = { capacity, start() {}, write() {}, end() {}, abort() {} };
+    expect(() => snapshot(numberedMemory(1), sink)).toThrowError(/`capacity`/);
+  });
+});
