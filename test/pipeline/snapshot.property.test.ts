@@ -1,6 +1,6 @@
-import { fc, test } from '@fast-check/vitest';
+import fc from 'fast-check';
 import { VirtualTimeScheduler } from 'rxjs';
-import { describe, expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PagedMemory, snapshot, VirtualSink, type SnapshotEvent } from '../../src';
 import {
   copyBlocks,
@@ -84,30 +84,34 @@ async function run(s: Scenario) {
 }
 
 describe('snapshot properties', () => {
-  test.prop([scenarioArb], { numRuns: 300 })('keeps every invariant, done or cancelled', async (s) => {
-    const r = await run(s);
-    expect(r.error).toBeUndefined();
-
-    // Always: nothing left protected, no write left waiting, every write in memory.
-    expectAllUnprotected(r.memory);
-    expect(r.resolved).toBe(r.writes);
-    expectSameBytes((name) => r.memory.block(name).bytes, r.model);
-    expectPoolBound(r.events, s.strategy === 'copy' ? s.poolPages : 0);
-    expect(r.sink.maxInFlight).toBeLessThanOrEqual(s.capacity);
-
-    const done = r.events.find((e) => e.type === 'done');
-    if (done?.type !== 'done') {
-      // Cancelled before the end: the sink was aborted, and that is all.
-      expect(s.cancelAt).toBeDefined();
-      expect(r.sink.state).toBe('aborted');
-      return;
-    }
-    // Done: the image is memory at t0, each page saved exactly once.
-    expectSameBytes((name) => r.sink.image(name), r.atT0);
-    expectEachPageOnce(r.memory, r.sink.log);
-    const { bulk, fault, copy } = done.stats.saved;
-    expect(bulk + fault + copy).toBe(r.memory.pageCount);
-    expect(r.sink.state).toBe('ended');
-    expect(r.events[r.events.length - 1]).toBe(done);
+  it('keeps every invariant, done or cancelled', async () => {
+    await fc.assert(fc.asyncProperty(scenarioArb, check), { numRuns: 300 });
   });
 });
+
+async function check(s: Scenario): Promise<void> {
+  const r = await run(s);
+  expect(r.error).toBeUndefined();
+
+  // Always: nothing left protected, no write left waiting, every write in memory.
+  expectAllUnprotected(r.memory);
+  expect(r.resolved).toBe(r.writes);
+  expectSameBytes((name) => r.memory.block(name).bytes, r.model);
+  expectPoolBound(r.events, s.strategy === 'copy' ? s.poolPages : 0);
+  expect(r.sink.maxInFlight).toBeLessThanOrEqual(s.capacity);
+
+  const done = r.events.find((e) => e.type === 'done');
+  if (done?.type !== 'done') {
+    // Cancelled before the end: the sink was aborted, and that is all.
+    expect(s.cancelAt).toBeDefined();
+    expect(r.sink.state).toBe('aborted');
+    return;
+  }
+  // Done: the image is memory at t0, each page saved exactly once.
+  expectSameBytes((name) => r.sink.image(name), r.atT0);
+  expectEachPageOnce(r.memory, r.sink.log);
+  const { bulk, fault, copy } = done.stats.saved;
+  expect(bulk + fault + copy).toBe(r.memory.pageCount);
+  expect(r.sink.state).toBe('ended');
+  expect(r.events[r.events.length - 1]).toBe(done);
+}
