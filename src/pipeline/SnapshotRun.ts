@@ -70,7 +70,8 @@ export class SnapshotRun {
     private readonly options: ResolvedOptions,
     private readonly subscriber: Subscriber<SnapshotEvent>,
   ) {
-    this.blocks = memory.blocks;
+    // Plain layouts only: sinks never get a reference to the memory's bytes.
+    this.blocks = memory.blocks.map(({ name, size, pages, firstPage }) => ({ name, size, pages, firstPage }));
     this.pageSize = memory.pageSize;
     // Allocated before t0, so that writers are not held by the allocation.
     this.pool = new PagePool(options.strategy.usesPool ? options.poolPages : 0, memory.pageSize);
