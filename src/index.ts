@@ -36,6 +36,26 @@ export type { MemorySinkOptions, SinkState } from './storage/MemorySink';
 export { VirtualSink } from './storage/VirtualSink';
 export type { VirtualSinkOptions, WriteRecord } from './storage/VirtualSink';
 
+// Snapshot files and streams: sinks, throttled storage, the format's reader, verify and restore.
+export { FileSink } from './storage/FileSink';
+export type { FileSinkOptions, FileSinkState } from './storage/FileSink';
+export type { FileSinkFs } from './storage/writeAll';
+export { StreamSink } from './storage/StreamSink';
+export type { StreamSinkOptions } from './storage/StreamSink';
+export { ThrottledSink } from './storage/ThrottledSink';
+export type { ThrottledSinkOptions } from './storage/ThrottledSink';
+export { StorageDevice } from './storage/StorageDevice';
+export { storageProfiles } from './storage/profiles';
+export type { StorageProfile, StorageProfileName } from './storage/profiles';
+export { openSnapshot } from './format/reader';
+export type { PageSpan, SnapshotFile, SnapshotRecord, SnapshotTrailer } from './format/reader';
+export type { SnapshotFileHeader } from './format/decodeHeader';
+export { verify } from './format/verify';
+export type { VerifyFailed, VerifyPassed, VerifyReport } from './format/verify';
+export { restore } from './format/restore';
+export type { RestoreReport } from './format/restore';
+export { FileExistsError, FormatError, GeometryMismatchError } from './errors';
+
 // Time and metrics.
 export { eventLoopScheduler } from './scheduling/eventLoopScheduler';
 export type { StallSummary } from './metrics/StallRecorder';

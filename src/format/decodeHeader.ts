@@ -25,10 +25,12 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  */
 export async function decodeHeader(reader: ByteReader): Promise<SnapshotFileHeader> {
   // Step 1: the magic, then the fixed part up to the header length.
-  if (!(await reader.ensure(MAGIC.length)) || !reader.peek(MAGIC.length).equals(MAGIC)) {
-    const found = reader.peek(Math.min(reader.buffered, MAGIC.length));
+  const whole = await reader.ensure(MAGIC.length);
+  const found = reader.peek(MAGIC.length);
+  if (found.length === 0 || !found.equals(MAGIC.subarray(0, found.length))) {
     throw new FormatError(0, `the magic ${hex(MAGIC)} ("BGSNAP\\r\\n")`, found.length === 0 ? 'an empty file' : hex(found));
   }
+  if (!whole) throw truncated(0, MAGIC.length, 'the magic', reader);
   if (!(await reader.ensure(Header.fixedSize))) throw truncated(0, Header.fixedSize, 'the fixed part of the header', reader);
   const fixed = reader.peek(Header.fixedSize);
   const version = fixed.readUInt16LE(Header.version);

@@ -49,7 +49,7 @@ export function encodeHeader(header: SnapshotHeader): Buffer {
   out.writeUInt32LE(header.blocks.length, Header.blockCount);
   out.writeDoubleLE(header.wallTime, Header.wallTime);
   out.writeDoubleLE(header.t0, Header.t0);
-  let at = Header.fixedSize;
+  let at: number = Header.fixedSize;
   at = writeString(out, at, strategy);
   header.blocks.forEach((b, i) => {
     at = writeString(out, at, names[i] as Buffer);
@@ -115,7 +115,7 @@ export class RecordEncoder {
   /**
    * Appends the chunks of the run's records to `out`, in order, and returns
    * their byte count. A run longer than a record can hold becomes several.
-   * @throws RangeError when the run is outside its block or its data is not `count` pages.
+   * @throws RangeError when the run is outside its block, its `via` unknown, or its data not `count` pages.
    */
   encode(run: PageRun, out: Uint8Array[]): number {
     const block = this.blocks[run.block];
@@ -123,6 +123,7 @@ export class RecordEncoder {
     if (!Number.isSafeInteger(run.page) || !Number.isSafeInteger(run.count) || run.page < 0 || run.count < 1 || run.page + run.count > block.pages) {
       throw new RangeError(`Run of ${run.count} pages from page ${run.page} is outside block ${JSON.stringify(block.name)} (${block.pages} pages)`);
     }
+    if (!VIA_CODES.includes(run.via)) throw new RangeError(`Run says it came via ${JSON.stringify(run.via)}; the format knows ${VIA_CODES.join(', ')}`);
     if (run.data.length !== run.count * this.pageSize) {
       throw new RangeError(`Run data has ${run.data.length} bytes for ${run.count} pages of ${this.pageSize}: a snapshot stream needs the page bytes`);
     }
@@ -155,9 +156,9 @@ export class RecordEncoder {
     head.writeUInt16LE(0, Record.reserved);
     head.writeUInt32LE(payload, Record.payloadLength);
     if (mapBytes !== 0) {
-      head.fill(0, Record.fixedSize);
+      const map = head.subarray(Record.fixedSize).fill(0);
       for (let i = 0; i < count; i++) {
-        if (isZero[i] === 1) head[Record.fixedSize + (i >>> 3)] |= 1 << (i & 7);
+        if (isZero[i] === 1) map[i >>> 3] = (map[i >>> 3] as number) | (1 << (i & 7));
       }
     }
     out.push(head);
