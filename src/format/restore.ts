@@ -1,4 +1,5 @@
-import { GeometryMismatchError, SnapshotInProgressError } from '../errors';
+import { GeometryMismatchError, SnapshotInProgressError, type FormatError } from '../errors';
+import { verify } from './verify';
 import type { MemoryBlock, PagedMemory } from '../memory/PagedMemory';
 import type { SnapshotFileHeader } from './decodeHeader';
 import { PageTracker } from './PageTracker';
@@ -19,10 +20,10 @@ export interface RestoreReport {
  * against its crc32 before it is written, every page must come exactly once,
  * and the trailer must match.
  *
- * The bytes go straight into the blocks, past the write barrier, so the
- * memory must not be in a snapshot, and nothing else should write to it
- * meanwhile. When the file turns out bad part way, the memory is left part
- * restored and the FormatError says where.
+ * The file is verified whole before the first byte is written (it is read
+ * twice), so a bad file leaves memory untouched. The bytes go straight into
+ * the blocks, past the write barrier, so the memory must not be in a snapshot,
+ * and nothing else should write to it meanwhile.
  *
  * @throws SnapshotInProgressError when a snapshot holds `memory` (checked before every record).
  * @throws GeometryMismatchError when the geometry differs; nothing is written then.
@@ -30,11 +31,14 @@ export interface RestoreReport {
  */
 export async function restore(path: string, memory: PagedMemory): Promise<RestoreReport> {
   if (memory.snapshotting) throw new SnapshotInProgressError();
+  // Step 1: the whole file is checked first; a bad one names its first problem and changes nothing.
+  const report = await verify(path);
+  if (!report.ok) throw report.problems[0] as FormatError;
   const file = await openSnapshot(path);
   try {
-    // Step 1: the geometry, before any byte is written.
+    // Step 2: the geometry, before any byte is written.
     const targets = matchGeometry(file.header, memory);
-    // Step 2: every record into its block, each page once.
+    // Step 3: every record into its block, each page once (checked again as it is read).
     const tracker = new PageTracker(file.header.blocks);
     const pageSize = file.header.pageSize;
     for await (const record of file.records()) {
@@ -48,7 +52,7 @@ export async function restore(path: string, memory: PagedMemory): Promise<Restor
         else bytes.set(span.data, at);
       }
     }
-    // Step 3: the trailer was checked by the iteration; every page must have come.
+    // Step 4: the trailer was checked by the iteration; every page must have come.
     const trailer = (file as SnapshotFile).trailer as SnapshotTrailer;
     const missing = tracker.missing(trailer.offset);
     if (missing !== undefined) throw missing;

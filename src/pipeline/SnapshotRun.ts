@@ -108,7 +108,7 @@ export class SnapshotRun {
       this.sink.start(header);
     } catch (error) {
       this.fail(new SinkError('start', error));
-      return () => this.teardown();
+      return () => void this.teardown();
     }
     this.subscriber.next({
       type: 'started',
@@ -118,7 +118,7 @@ export class SnapshotRun {
       pageSize: this.pageSize,
       strategy: strategy.name,
     });
-    if (this.subscriber.closed) return () => this.teardown();
+    if (this.subscriber.closed) return () => void this.teardown();
 
     // Step 4: credits, fault queue, pending copies and the bulk pass, merged with priority.
     this.bulk = bulkRuns(this.blocks, this.states, this.options.runPages);
@@ -134,7 +134,7 @@ export class SnapshotRun {
       onIdle: () => this.maybeFinish(),
     });
     this.subscriptions.push(jobs$.subscribe((job) => this.write(job)));
-    return () => this.teardown();
+    return () => void this.teardown();
   }
 
   private strategyContext(): StrategyContext {
@@ -285,11 +285,17 @@ export class SnapshotRun {
     return this.blocks[blockIndexOf(this.blocks, page)] as BlockInfo;
   }
 
-  /** Cleans up first, so that an error observer already sees every page unprotected. */
+  /**
+   * Cleans up first, so that an error observer already sees every page
+   * unprotected, every writer released and, when the sink's abort returns a
+   * promise, its output removed and its handles closed.
+   */
   private fail(error: unknown): void {
     if (this.phase === 'closed') return;
-    this.teardown(error);
-    this.subscriber.error(error);
+    const aborted = this.teardown(error);
+    const emit = () => this.subscriber.error(error);
+    if (isPromiseLike(aborted)) aborted.then(emit, emit);
+    else emit();
   }
 
   /**
@@ -297,7 +303,7 @@ export class SnapshotRun {
    * buffer, unprotect every page (which releases every waiting write), and
    * abort the sink unless it closed cleanly.
    */
-  private teardown(reason: unknown = new Error('snapshot cancelled')): void {
+  private teardown(reason: unknown = new Error('snapshot cancelled')): void | PromiseLike<void> {
     if (this.phase === 'closed') return;
     this.phase = 'closed';
     for (const s of this.subscriptions) s.unsubscribe();
@@ -305,6 +311,10 @@ export class SnapshotRun {
     this.copyQueue.clear();
     this.faultTimes.clear();
     this.session?.close();
-    if (!this.succeeded) this.sink.abort(reason);
+    if (!this.succeeded) return this.sink.abort(reason);
   }
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<void> {
+  return typeof (value as PromiseLike<void> | undefined)?.then === 'function';
 }

@@ -174,13 +174,14 @@ export class FileSink implements Sink {
     );
   }
 
-  /** Drops the file: the reason is not written anywhere; `whenClosed()` settles once it is gone. */
-  abort(_reason?: unknown): void {
-    if (this.current === 'ended' || this.current === 'aborted') return;
+  /** Drops the file: the reason is not written anywhere. Settles, like `whenClosed()`, once it is gone. */
+  abort(_reason?: unknown): Promise<void> {
+    if (this.current === 'ended' || this.current === 'aborted') return this.whenClosed();
     const committing = this.current === 'ending';
     this.current = 'aborted';
     // A commit under way sees the abort at its next step and cleans up itself.
     if (!committing) void this.discard();
+    return this.whenClosed();
   }
 
   private queueFlush(): void {

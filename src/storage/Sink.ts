@@ -53,6 +53,11 @@ export interface Sink {
   write(run: PageRun, done: SinkCallback): void;
   /** Called after the last write completed: finish the output, then call `done`. */
   end(done: SinkCallback): void;
-  /** The snapshot failed or was cancelled: drop the output. No callback is awaited after this. */
-  abort(reason: unknown): void;
+  /**
+   * The snapshot failed or was cancelled: drop the output. No callback is
+   * awaited after this. A sink whose clean-up takes time (closing handles,
+   * removing a partial file) returns a promise that settles when it is done;
+   * a failed snapshot emits its error only then.
+   */
+  abort(reason: unknown): void | PromiseLike<void>;
 }

@@ -149,17 +149,22 @@ export class StreamSink implements Sink {
     });
   }
 
-  abort(reason: unknown): void {
-    if (this.current === 'ended' || this.current === 'aborted') return;
+  /** Drops the stream (destroying the writable unless told not to). Settles, like `whenClosed()`, once it is closed. */
+  abort(reason: unknown): Promise<void> {
+    if (this.current === 'ended' || this.current === 'aborted') return this.whenClosed();
     this.current = 'aborted';
     this.queue.clear();
     this.emptyWaiters.length = 0;
     this.pending.clear();
     this.release();
-    if (!this.destroyOnAbort || this.writable.destroyed) return this.resolveClosed();
+    if (!this.destroyOnAbort || this.writable.destroyed) {
+      this.resolveClosed();
+      return this.whenClosed();
+    }
     // The error listener stays on, so that this error is not an uncaught one.
     finished(this.writable, () => this.resolveClosed());
     this.writable.destroy(reason instanceof Error ? reason : new Error(String(reason)));
+    return this.whenClosed();
   }
 
   /** Writes queued chunks until the writable says it is full. */

@@ -87,9 +87,9 @@ export class ThrottledSink implements Sink {
     this.inner.end(done);
   }
 
-  abort(reason: unknown): void {
+  abort(reason: unknown): void | PromiseLike<void> {
     this.aborted = true;
     this.device?.cancel();
-    this.inner.abort(reason);
+    return this.inner.abort(reason);
   }
 }
