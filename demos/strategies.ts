@@ -1,25 +1,29 @@
 /**
- * The strategy trade-off, live: in-process writers keep writing a 64 MiB
- * memory while it is snapshotted to slow storage, once per strategy.
+ * The strategy trade-off, live: in-process writers keep writing a 32 MiB
+ * memory while it is snapshotted to a throttled disk (the `hdd` profile:
+ * 150 MB/s, 8 ms a write, one at a time), once per strategy.
  *
  *   npx ts-node demos/strategies.ts        (this is what `npm start` runs)
  *
- * `queue` holds each faulting writer until its page's storage write is done;
- * `copy` holds it only for a page copy, at the price of pool memory.
+ * `queue` holds each faulting writer until its page's storage write is done,
+ * behind the writes already queued at the disk; `copy` holds it only for a
+ * page copy, at the price of pool memory. Under both, a writer that touches a
+ * page whose bulk write is in flight waits for that write: that is the tail.
  */
 import { filter, lastValueFrom, tap } from 'rxjs';
-import { PagedMemory, snapshot, VirtualSink, eventLoopScheduler, type SnapshotStats } from '../src';
+import { MemorySink, PagedMemory, snapshot, ThrottledSink, type SnapshotStats } from '../src';
 
 const MiB = 1024 * 1024;
 const PAGE = 4096;
 
 async function run(strategy: 'queue' | 'copy'): Promise<void> {
-  // A 64 MiB "guest" in two blocks, with recognisable contents.
-  const memory = new PagedMemory({ pageSize: PAGE, blocks: [{ name: 'ram', size: 60 * MiB }, { name: 'vram', size: 4 * MiB }] });
+  // A 32 MiB "guest" in two blocks, with recognisable contents.
+  const memory = new PagedMemory({ pageSize: PAGE, blocks: [{ name: 'ram', size: 28 * MiB }, { name: 'vram', size: 4 * MiB }] });
   for (const block of memory.blocks) for (let o = 0; o < block.size; o += PAGE) block.bytes.fill((o / PAGE) % 251, o, o + PAGE);
 
-  // Storage that takes 2 ms per write, two writes at a time, on the real clock.
-  const sink = new VirtualSink({ scheduler: eventLoopScheduler, capacity: 2, latency: 2 });
+  // A spinning disk's speed, on the real clock, in front of an in-memory image.
+  const image = new MemorySink();
+  const sink = new ThrottledSink(image, { profile: 'hdd' });
 
   // Two writers, each writing 16 random pages per event-loop turn.
   let running = true;
@@ -51,7 +55,7 @@ async function run(strategy: 'queue' | 'copy'): Promise<void> {
   await Promise.all(writers);
 
   const stats: SnapshotStats = done.stats;
-  const same = atT0 !== undefined && Buffer.compare(Buffer.from(sink.image('ram')), Buffer.from(atT0)) === 0;
+  const same = atT0 !== undefined && Buffer.compare(Buffer.from(image.image('ram')), Buffer.from(atT0)) === 0;
   const us = (ms: number) => `${(ms * 1000).toFixed(0)} µs`;
   console.log(`\n${strategy}: ${stats.durationMs.toFixed(0)} ms, ${writes} writes went on meanwhile`);
   console.log(`  faults ${stats.faults}; saved by bulk ${stats.saved.bulk}, fault ${stats.saved.fault}, copy ${stats.saved.copy}`);
@@ -61,7 +65,7 @@ async function run(strategy: 'queue' | 'copy'): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  console.log('bgsnap: a 64 MiB memory snapshotted while two writers keep writing (storage: 2 ms a write, 2 in flight)');
+  console.log('bgsnap: a 32 MiB memory snapshotted to an hdd-like disk while two writers keep writing');
   await run('queue');
   await run('copy');
 }
