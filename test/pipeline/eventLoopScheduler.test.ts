@@ -38,3 +38,14 @@ describe('eventLoopScheduler', () => {
     expect(ran).toBe(false);
   });
 });
+
+describe('eventLoopScheduler, short delays', () => {
+  it('never runs work before its delay, however short', async () => {
+    const measure = (delay: number) =>
+      new Promise<number>((resolve) => {
+        const start = eventLoopScheduler.now();
+        eventLoopScheduler.schedule(() => resolve(eventLoopScheduler.now() - start), delay);
+      });
+    for (const delay of [0.05, 0.3, 1.5, 2.5]) expect(await measure(delay)).toBeGreaterThanOrEqual(delay);
+  });
+});
