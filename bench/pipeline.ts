@@ -74,6 +74,23 @@ async function main(): Promise<void> {
   console.log(`pipeline overhead per bulk page: ${overhead.toFixed(1)} ns (goal ≤ 100 ns)`);
   console.log(`longest event-loop block during snapshots: ${longestBlock.toFixed(1)} ms (goal ≤ 20 ms)`);
 
+  // The defaults, by measurement: run size against per-page cost, turn size against event-loop block.
+  const sweep: (string | number)[][] = [['runBytes / turnBytes', 'median ms', 'ns/page', 'longest block ms']];
+  for (const [runBytes, turnBytes] of [[64 << 10, 4 << 20], [256 << 10, 4 << 20], [1 << 20, 4 << 20], [256 << 10, 16 << 20], [256 << 10, 64 << 20]] as const) {
+    const t: number[] = [];
+    let block = 0;
+    for (let i = 0; i < 3; i++) {
+      await new Promise((r) => setTimeout(r, 5));
+      const delay = monitorEventLoopDelay({ resolution: 1 });
+      delay.enable();
+      t.push(await timed(() => lastValueFrom(snapshot(memory, sink, { runBytes, turnBytes }))));
+      delay.disable();
+      block = Math.max(block, delay.max / 1e6);
+    }
+    sweep.push([`${runBytes >> 10} KiB / ${turnBytes >> 20} MiB`, median(t), nsPerPage(median(t)), block]);
+  }
+  printTable(sweep);
+
   // An in-process writer keeps writing while a snapshot runs, and faults: under each strategy.
   const rows: (string | number)[][] = [['with a writer', 'writes', 'ms', 'faults', 'stall p50 µs', 'p99 µs', 'max µs', 'pool peak']];
   for (const strategy of ['queue', 'copy'] as const) {
