@@ -114,6 +114,68 @@ export class FileExistsError extends Error {
   }
 }
 
+/**
+ * A FileSink could not leave the file system as it promises. `committed`
+ * says which side of the commit point (the link or rename that gives the file
+ * its final name) the failure came on:
+ * - `committed: true`: the snapshot file at `path` is complete; a step after
+ *   the commit point failed. `syncDirectory`: the directory's fsync (or its
+ *   open) failed, so the new name may not survive a crash: sync the directory
+ *   or take the snapshot again. `unlink`: the temporary name `leftover` (a
+ *   second name of the same file) could not be removed: remove it.
+ * - `committed: false`: the snapshot failed or was cancelled, and its
+ *   temporary file `leftover` could not be removed: remove it. Nothing is
+ *   under `path`.
+ */
+export class FileSinkError extends Error {
+  override readonly name = 'FileSinkError';
+  constructor(
+    /** The step that failed. */
+    readonly step: 'unlink' | 'syncDirectory',
+    /** Whether the complete file has its final name. */
+    readonly committed: boolean,
+    /** The snapshot's final path. */
+    readonly path: string,
+    /** The temporary file left behind, if any. */
+    readonly leftover: string | undefined,
+    cause: unknown,
+  ) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(
+      !committed
+        ? `The snapshot was not written, and its temporary file ${JSON.stringify(leftover)} could not be removed (${reason}); remove it`
+        : step === 'syncDirectory'
+          ? `The snapshot file ${JSON.stringify(path)} is complete, but syncing its directory failed (${reason}): the new name may not survive a crash; sync the directory or take the snapshot again`
+          : `The snapshot file ${JSON.stringify(path)} is complete, but its temporary name ${JSON.stringify(leftover)} could not be removed (${reason}); remove it`,
+      { cause },
+    );
+  }
+}
+
+/**
+ * A file changed while it was being read: its size or modification time
+ * differ from when reading began. `memoryWritten` says whether `restore` had
+ * begun writing into memory (false: memory is untouched).
+ */
+export class FileChangedError extends Error {
+  override readonly name = 'FileChangedError';
+  constructor(
+    readonly path: string,
+    /** Size and modification time (ms since the epoch) when reading began. */
+    readonly before: { readonly size: number; readonly mtimeMs: number },
+    /** Size and modification time when the change was seen. */
+    readonly after: { readonly size: number; readonly mtimeMs: number },
+    readonly memoryWritten: boolean,
+  ) {
+    const what =
+      before.size !== after.size ? `its size went from ${before.size} to ${after.size} bytes` : `its modification time went from ${before.mtimeMs} to ${after.mtimeMs}`;
+    super(
+      `${JSON.stringify(path)} changed while it was read (${what}); ` +
+        (memoryWritten ? 'memory may hold part of it: restore again' : 'nothing was written to memory'),
+    );
+  }
+}
+
 function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'number' || typeof value === 'boolean' || value === undefined || value === null) {

@@ -41,7 +41,7 @@ export { FileSink } from './storage/FileSink';
 export type { FileSinkOptions, FileSinkState } from './storage/FileSink';
 export type { FileSinkFs } from './storage/writeAll';
 export { StreamSink } from './storage/StreamSink';
-export type { StreamSinkOptions } from './storage/StreamSink';
+export type { StreamSinkOptions, StreamSinkState } from './storage/StreamSink';
 export { ThrottledSink } from './storage/ThrottledSink';
 export type { ThrottledSinkOptions } from './storage/ThrottledSink';
 export { StorageDevice } from './storage/StorageDevice';
@@ -54,7 +54,7 @@ export { verify } from './format/verify';
 export type { VerifyFailed, VerifyPassed, VerifyReport } from './format/verify';
 export { restore } from './format/restore';
 export type { RestoreReport } from './format/restore';
-export { FileExistsError, FormatError, GeometryMismatchError } from './errors';
+export { FileChangedError, FileExistsError, FileSinkError, FormatError, GeometryMismatchError } from './errors';
 
 // Time and metrics.
 export { eventLoopScheduler } from './scheduling/eventLoopScheduler';
@@ -62,3 +62,17 @@ export type { StallSummary } from './metrics/StallRecorder';
 
 // Errors.
 export { ForeignBufferError, OptionError, OutOfBlockError, SinkError, SnapshotInProgressError } from './errors';
+
+// The simulator: the same pipeline in virtual time, over a memory without bytes,
+// a simulated storage device and a seeded write workload.
+export { simulate } from './sim/simulate';
+export type { HostMemory, SimulateOptions, SimulatedWorkload, SimulationResult } from './sim/simulate';
+export { GeometryMemory } from './sim/GeometryMemory';
+export type { GeometryMemoryOptions, ReleaseCallback } from './sim/GeometryMemory';
+export type { PageDistribution, WorkloadOptions } from './sim/workload';
+export type { WriterStats } from './sim/writers';
+export { sweep } from './sim/sweep';
+export type { SweepOptions, SweepRow } from './sim/sweep';
+export { sweepHtml } from './sim/htmlReport';
+export type { HtmlReportOptions } from './sim/htmlReport';
+export { VirtualClock } from './sim/VirtualClock';

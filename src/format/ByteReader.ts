@@ -1,6 +1,10 @@
 import type { FileHandle } from 'node:fs/promises';
 
-/** Reads a file front to back through one buffer, so that parsing costs no call per field. */
+/**
+ * Reads a file front to back through one buffer, so that parsing costs no
+ * call per field. It reads with positional reads from byte 0, so several
+ * readers can read one handle, each from the start.
+ */
 export class ByteReader {
   private buffer: Buffer;
   /** Unread bytes are `buffer[start, end)`. */
@@ -14,8 +18,10 @@ export class ByteReader {
 
   constructor(
     private readonly file: FileHandle,
+    /** The file's size in bytes when it was opened: the buffer never grows for bytes beyond it. */
+    private readonly size: number,
     /** Bytes read from the file per call, at least. */
-    private readonly chunkBytes = 4 * 1024 * 1024,
+    chunkBytes = 4 * 1024 * 1024,
   ) {
     this.buffer = Buffer.allocUnsafe(chunkBytes);
   }
@@ -32,9 +38,36 @@ export class ByteReader {
 
   /**
    * Makes `n` bytes available to `take`, reading as needed. Resolves to false
-   * when the file ends first (the bytes that are there stay buffered).
+   * when the file ends first (the bytes that are there stay buffered). A
+   * request that would grow the buffer past what the file holds (a corrupt
+   * length, say) reads what is left and resolves to false.
    */
   async ensure(n: number): Promise<boolean> {
+    if (this.end - this.start >= n) return true;
+    const left = Math.max(0, this.size - this.offset);
+    if (n > left && n > this.buffer.length) {
+      await this.fill(left);
+      return false;
+    }
+    return this.fill(n);
+  }
+
+  /** The next `n` buffered bytes, without taking them. A view, valid until the next `ensure`. */
+  peek(n: number): Buffer {
+    return this.buffer.subarray(this.start, this.start + Math.min(n, this.end - this.start));
+  }
+
+  /** The next `n` bytes, which `ensure(n)` made available. A view, valid until the next `ensure`. */
+  take(n: number): Buffer {
+    if (this.end - this.start < n) throw new RangeError(`take(${n}) with ${this.end - this.start} bytes buffered`);
+    const view = this.buffer.subarray(this.start, this.start + n);
+    this.start += n;
+    this.offset += n;
+    return view;
+  }
+
+  /** Reads until `n` bytes are buffered or the file ends. */
+  private async fill(n: number): Promise<boolean> {
     if (this.end - this.start >= n) return true;
     // Step 1: make room for n bytes after `start`: move the unread bytes down, or grow.
     if (this.buffer.length - this.start < n) {
@@ -57,19 +90,5 @@ export class ByteReader {
       this.readAt += bytesRead;
     }
     return this.end - this.start >= n;
-  }
-
-  /** The next `n` buffered bytes, without taking them. A view, valid until the next `ensure`. */
-  peek(n: number): Buffer {
-    return this.buffer.subarray(this.start, this.start + Math.min(n, this.end - this.start));
-  }
-
-  /** The next `n` bytes, which `ensure(n)` made available. A view, valid until the next `ensure`. */
-  take(n: number): Buffer {
-    if (this.end - this.start < n) throw new RangeError(`take(${n}) with ${this.end - this.start} bytes buffered`);
-    const view = this.buffer.subarray(this.start, this.start + n);
-    this.start += n;
-    this.offset += n;
-    return view;
   }
 }

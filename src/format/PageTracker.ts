@@ -2,28 +2,41 @@ import { FormatError } from '../errors';
 import type { BlockInfo } from '../memory/contract';
 import type { SnapshotRecord } from './reader';
 
-/** Checks that records hold every page of a snapshot exactly once: one byte per page. */
+/**
+ * Checks that records hold every page of a snapshot exactly once, in a bitmap
+ * of all pages (docs/FORMAT.md, "Reading"): one bit per page, bit `p mod 8`
+ * of byte `⌊p / 8⌋` for global page `p`. Allocates ⌈pages / 8⌉ bytes; check
+ * the page count against the file first (`pageCountProblem`).
+ */
 export class PageTracker {
   private readonly seen: Uint8Array;
+  /** Pages in the snapshot. */
+  private readonly total: number;
   /** Distinct pages seen. */
   pages = 0;
 
   constructor(private readonly blocks: readonly BlockInfo[]) {
     const last = blocks[blocks.length - 1];
-    this.seen = new Uint8Array(last === undefined ? 0 : last.firstPage + last.pages);
+    this.total = last === undefined ? 0 : last.firstPage + last.pages;
+    this.seen = new Uint8Array(Math.ceil(this.total / 8));
   }
 
   /** Marks the record's pages; a problem naming the record for the first page it repeats. */
   mark(record: SnapshotRecord): FormatError | undefined {
     const block = this.blocks[record.block] as BlockInfo;
     const first = block.firstPage + record.page;
+    const seen = this.seen;
     let repeated = -1;
     for (let p = first; p < first + record.count; p++) {
-      if (this.seen[p] === 1) {
+      // Page numbers can pass 2^32: no 32-bit shifts on them.
+      const at = Math.floor(p / 8);
+      const bit = 1 << (p % 8);
+      const byte = seen[at] as number;
+      if ((byte & bit) !== 0) {
         if (repeated < 0) repeated = p - block.firstPage;
         continue;
       }
-      this.seen[p] = 1;
+      seen[at] = byte | bit;
       this.pages++;
     }
     if (repeated < 0) return undefined;
@@ -36,14 +49,19 @@ export class PageTracker {
 
   /** A problem at `offset` naming the first page no record held, or `undefined` when none is missing. */
   missing(offset: number): FormatError | undefined {
-    const total = this.seen.length - this.pages;
-    if (total === 0) return undefined;
-    const p = this.seen.indexOf(0);
+    const missing = this.total - this.pages;
+    if (missing === 0) return undefined;
+    // The first byte with a clear bit; padding bits past the last page are clear too, but come after every page.
+    const at = this.seen.findIndex((byte) => byte !== 0xff);
+    const byte = this.seen[at] as number;
+    let bit = 0;
+    while ((byte >> bit) & 1) bit++;
+    const p = at * 8 + bit;
     const block = this.blocks.find((b) => p >= b.firstPage && p < b.firstPage + b.pages) as BlockInfo;
     return new FormatError(
       offset,
       `every page in a record, page ${p - block.firstPage} of block ${JSON.stringify(block.name)} too`,
-      `no record holding it (${total} of ${this.seen.length} pages missing)`,
+      `no record holding it (${missing} of ${this.total} pages missing)`,
     );
   }
 }

@@ -4,7 +4,7 @@ import type { BlockInfo } from '../memory/contract';
 import { MAX_PAGE_SIZE, MIN_PAGE_SIZE } from '../memory/geometry';
 import type { SnapshotHeader } from '../storage/Sink';
 import type { ByteReader } from './ByteReader';
-import { Header, HeaderFlags, MAGIC, MAX_HEADER_BYTES, VERSION, readU64 } from './layout';
+import { Header, HeaderFlags, MAGIC, MAX_HEADER_BYTES, Trailer, VERSION, readU64 } from './layout';
 import { hex, hex32, truncated } from './problems';
 
 /** The header as read from a snapshot file. */
@@ -15,6 +15,13 @@ export interface SnapshotFileHeader extends SnapshotHeader {
   readonly byteLength: number;
 }
 
+/** A header as decoded, with where each block table entry starts. */
+export interface DecodedHeader {
+  readonly header: SnapshotFileHeader;
+  /** File offset of each block table entry (its name's length field), in block order. */
+  readonly blockEntryOffsets: readonly number[];
+}
+
 /** Smallest header: the fixed part, an empty strategy name, one block with a one-byte name, the crc. */
 const MIN_HEADER_BYTES = Header.fixedSize + 2 + (2 + 1 + 8) + 4;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -23,7 +30,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * Reads and checks the header at the start of `reader`.
  * @throws FormatError naming the byte and what was expected there.
  */
-export async function decodeHeader(reader: ByteReader): Promise<SnapshotFileHeader> {
+export async function decodeHeader(reader: ByteReader): Promise<DecodedHeader> {
   // Step 1: the magic, then the fixed part up to the header length.
   const whole = await reader.ensure(MAGIC.length);
   const found = reader.peek(MAGIC.length);
@@ -68,10 +75,12 @@ export async function decodeHeader(reader: ByteReader): Promise<SnapshotFileHead
   const cursor = new HeaderCursor(bytes, crcAt);
   const strategy = cursor.string('the strategy name');
   const blocks: BlockInfo[] = [];
+  const blockEntryOffsets: number[] = [];
   const names = new Set<string>();
   let firstPage = 0;
   for (let i = 0; i < blockCount; i++) {
     const nameAt = cursor.at;
+    blockEntryOffsets.push(nameAt);
     const name = cursor.string(`the name of block ${i}`);
     if (name.length === 0 || names.has(name)) {
       throw new FormatError(nameAt, `a unique, non-empty name for block ${i}`, JSON.stringify(name));
@@ -95,7 +104,29 @@ export async function decodeHeader(reader: ByteReader): Promise<SnapshotFileHead
     throw new FormatError(cursor.at, `the header crc at byte ${cursor.at} (the header says it is ${length} bytes long)`, `${crcAt - cursor.at} more bytes`);
   }
   const header: SnapshotFileHeader = { version, byteLength: length, pageSize, blocks, t0, wallTime, strategy };
-  return cut === undefined ? header : { ...header, cut };
+  return { header: cut === undefined ? header : { ...header, cut }, blockEntryOffsets };
+}
+
+/**
+ * Checks the header's page count against what a file of `fileSize` bytes can
+ * hold: every page takes at least one zero-map bit, and the trailer 48 bytes,
+ * so a complete file holds at most 8 × (fileSize − headerLength − 48) pages.
+ * Lets a reader refuse a header that claims more before it allocates anything
+ * per page.
+ * @returns a problem naming the block table entry at which the count passes
+ * that, or `undefined` when the file can hold every page.
+ */
+export function pageCountProblem({ header, blockEntryOffsets }: DecodedHeader, fileSize: number): FormatError | undefined {
+  const most = 8 * Math.max(0, fileSize - header.byteLength - Trailer.size);
+  const i = header.blocks.findIndex((b) => b.firstPage + b.pages > most);
+  const block = header.blocks[i];
+  if (block === undefined) return undefined;
+  return new FormatError(
+    blockEntryOffsets[i] as number,
+    `block table entry ${i} (${JSON.stringify(block.name)}) within what the file can hold: at most ${most} pages in all ` +
+      `in a file of ${fileSize} bytes (each page takes at least one zero-map bit)`,
+    `${block.firstPage + block.pages} pages in blocks 0 to ${i}`,
+  );
 }
 
 /** Reads the header's variable part, refusing to run into the crc. */

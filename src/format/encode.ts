@@ -21,9 +21,19 @@ import {
 } from './layout';
 import { ZeroPageScanner } from './zeroPages';
 
-/** The header bytes for a snapshot, crc included (docs/FORMAT.md, "Header"). */
+/**
+ * The header bytes for a snapshot, crc included (docs/FORMAT.md, "Header").
+ * @throws OptionError naming the field (`header.t0`, `header.blocks[1].name`, …) that the format cannot hold.
+ */
 export function encodeHeader(header: SnapshotHeader): Buffer {
-  // Step 1: the strings, checked against their u16 length fields.
+  // Step 1: the times, which a reader refuses unless finite…
+  for (const field of ['wallTime', 't0'] as const) {
+    const value = header[field];
+    if (typeof value !== 'number' || !Number.isFinite(value)) {
+      throw new OptionError(`header.${field}`, 'a finite number of milliseconds (not NaN or ±Infinity)', value);
+    }
+  }
+  // …and the strings, checked against their u16 length fields.
   const strategy = encodeString(header.strategy, 'header.strategy');
   const names = header.blocks.map((b, i) => encodeString(b.name, `header.blocks[${i}].name`));
   const cut = header.cut;

@@ -4,7 +4,7 @@ import { FormatError } from '../errors';
 import type { BlockInfo } from '../memory/contract';
 import type { SaveVia } from '../storage/Sink';
 import { ByteReader } from './ByteReader';
-import { decodeHeader, type SnapshotFileHeader } from './decodeHeader';
+import { decodeHeader, type DecodedHeader, type SnapshotFileHeader } from './decodeHeader';
 import { RECORD_TAG, Record, RecordFlags, TRAILER_TAG, Trailer, VIA_CODES, readU64, zeroMapBytes } from './layout';
 import { hex, hex32, truncated } from './problems';
 
@@ -13,11 +13,19 @@ export interface PageSpan {
   /** First page of the span, counted within the block. */
   readonly page: number;
   readonly count: number;
-  /** The pages' bytes, or `null` for zero pages. */
+  /** The pages' bytes, or `null` for zero pages: a view, valid as long as its record's. */
   readonly data: Uint8Array | null;
 }
 
-/** One page record, checked against its crc32. Its views are valid until the iteration moves on. */
+/**
+ * One page record, checked against its crc32.
+ *
+ * A record yielded by `SnapshotFile.records()` is a view of the reader's
+ * buffer: its `data`, its spans' `data` and its zero map are valid only until
+ * the iteration moves on (the loop's next step, or its end), when the reader
+ * reads over them. A record kept for later (in an array, across an `await`
+ * of the next record) must be kept as `record.copy()`.
+ */
 export interface SnapshotRecord {
   /** Byte offset of the record in the file. */
   readonly offset: number;
@@ -33,10 +41,12 @@ export interface SnapshotRecord {
   readonly zeroPages: number;
   /** Whether page `i` of the record (0 ≤ i < count) is a zero page. */
   isZero(i: number): boolean;
-  /** The stored pages' bytes, in page order, zero pages left out. */
+  /** The stored pages' bytes, in page order, zero pages left out. A view: see the lifetime above. */
   readonly data: Uint8Array;
-  /** The record as runs of zero and stored pages, in page order. */
+  /** The record as runs of zero and stored pages, in page order. Their `data` are views of `data`. */
   spans(): PageSpan[];
+  /** The record with bytes of its own (one allocation, the size of its payload), valid for as long as it is kept. */
+  copy(): SnapshotRecord;
 }
 
 /** The trailer, checked against its crc32 and against the records read. */
@@ -59,8 +69,9 @@ export interface SnapshotFile {
   /**
    * The page records in save order. The file is read as a stream; each record
    * is checked against its crc32 before it is yielded, and the trailer against
-   * the records when they end. Can be iterated once; the file is closed when
-   * the iteration ends, however it ends.
+   * the records when they end. Each record is valid until the iteration
+   * moves on; keep one with `record.copy()`. Can be iterated once; the file
+   * is closed when the iteration ends, however it ends.
    * @throws FormatError (from the iteration) naming the byte and what was expected.
    */
   records(): AsyncGenerator<SnapshotRecord, void, undefined>;
@@ -81,36 +92,56 @@ export interface SnapshotFile {
  */
 export async function openSnapshot(path: string): Promise<SnapshotFile> {
   const handle = await open(path, 'r');
-  let reader: ByteReader;
   try {
-    // A buffer of 4 MiB, or the whole file when it is smaller; it grows for larger records.
     const { size } = await handle.stat();
-    reader = new ByteReader(handle, Math.max(64 * 1024, Math.min(4 * 1024 * 1024, size)));
-  } catch (error) {
-    await handle.close();
-    throw error;
-  }
-  try {
-    const header = await decodeHeader(reader);
-    return new SnapshotFileReader(path, handle, reader, header);
+    return await readSnapshot(handle, path, size, { ownsHandle: true });
   } catch (error) {
     await handle.close();
     throw error;
   }
 }
 
-class SnapshotFileReader implements SnapshotFile {
+/** How `readSnapshot` reads. */
+export interface ReadSnapshotOptions {
+  /** Close the handle when the reader is closed. @default false */
+  readonly ownsHandle?: boolean;
+  /** Bytes of the first read. @default 4 MiB, or the whole file when it is smaller (at least 64 KiB) */
+  readonly chunkBytes?: number;
+}
+
+/**
+ * Reads the snapshot on an open handle from byte 0: the header now, the
+ * records when iterated. Each call reads from the start, so one handle can
+ * be read several times (verify, then restore, the same file). Unless it
+ * owns the handle, the reader leaves it open when it closes.
+ * @param size the file's size, from the handle's `stat`.
+ * @throws FormatError when the header is not a valid snapshot header.
+ */
+export async function readSnapshot(handle: FileHandle, path: string, size: number, options: ReadSnapshotOptions = {}): Promise<SnapshotFileReader> {
+  // A buffer of 4 MiB, or the whole file when it is smaller; it grows for larger records.
+  const reader = new ByteReader(handle, size, options.chunkBytes ?? Math.max(64 * 1024, Math.min(4 * 1024 * 1024, size)));
+  const decoded = await decodeHeader(reader);
+  return new SnapshotFileReader(path, handle, options.ownsHandle ?? false, reader, decoded);
+}
+
+/** A snapshot file being read; `openSnapshot` and `readSnapshot` return it as a `SnapshotFile`. */
+export class SnapshotFileReader implements SnapshotFile {
   trailer: SnapshotTrailer | undefined;
   trailerOffset: number | undefined;
+  readonly header: SnapshotFileHeader;
   private iterated = false;
   private closing: Promise<void> | undefined;
 
   constructor(
     readonly path: string,
     private readonly handle: FileHandle,
+    private readonly ownsHandle: boolean,
     private readonly reader: ByteReader,
-    readonly header: SnapshotFileHeader,
-  ) {}
+    /** The header, with where its block table entries are. */
+    readonly decoded: DecodedHeader,
+  ) {
+    this.header = decoded.header;
+  }
 
   async *records(): AsyncGenerator<SnapshotRecord, void, undefined> {
     if (this.iterated) throw new Error('The records of a snapshot file can be iterated once');
@@ -153,7 +184,7 @@ class SnapshotFileReader implements SnapshotFile {
   }
 
   close(): Promise<void> {
-    this.closing ??= this.handle.close();
+    this.closing ??= this.ownsHandle ? this.handle.close() : Promise.resolve();
     return this.closing;
   }
 
@@ -291,6 +322,29 @@ class RecordView implements SnapshotRecord {
       throw new RangeError(`Page ${i} is outside this record of ${this.count} pages of block ${JSON.stringify(this.info.name)}`);
     }
     return this.map.length !== 0 && (((this.map[i >>> 3] as number) >>> (i & 7)) & 1) === 1;
+  }
+
+  copy(): SnapshotRecord {
+    // One allocation for the map, the data and the crc, in the record's order.
+    const own = new Uint8Array(this.map.length + this.data.length + this.crcField.length);
+    own.set(this.map, 0);
+    own.set(this.data, this.map.length);
+    own.set(this.crcField, this.map.length + this.data.length);
+    const dataEnd = this.map.length + this.data.length;
+    return new RecordView(
+      this.offset,
+      this.byteLength,
+      this.block,
+      this.info,
+      this.page,
+      this.count,
+      this.via,
+      this.zeroPages,
+      own.subarray(0, this.map.length),
+      own.subarray(this.map.length, dataEnd),
+      own.subarray(dataEnd),
+      this.pageSize,
+    );
   }
 
   spans(): PageSpan[] {

@@ -1,7 +1,8 @@
+import { open, type FileHandle } from 'node:fs/promises';
 import { FormatError } from '../errors';
-import type { SnapshotFileHeader } from './decodeHeader';
+import { pageCountProblem, type SnapshotFileHeader } from './decodeHeader';
 import { PageTracker } from './PageTracker';
-import { openSnapshot, type SnapshotFile, type SnapshotTrailer } from './reader';
+import { readSnapshot, type SnapshotFileReader, type SnapshotTrailer } from './reader';
 
 /** At most this many problems are listed; the first one is what matters. */
 const MAX_PROBLEMS = 100;
@@ -13,7 +14,7 @@ interface VerifyCounts {
   readonly path: string;
   /** Records read with a good crc32. */
   readonly records: number;
-  /** Distinct pages found in them. */
+  /** Distinct pages found in them (0 when the header claims more pages than the file can hold: they are not tracked then). */
   readonly pages: number;
   /** Of which stored as zero pages. */
   readonly zeroPages: number;
@@ -43,26 +44,44 @@ export interface VerifyFailed extends VerifyCounts {
  * crc32 and fields, every page present exactly once, and the trailer's
  * counts and stream checksum. Refuses a truncated file, whatever the
  * offset. Never throws for a bad file: the report says what is wrong and at
- * which byte.
+ * which byte. Holds one record and a bitmap of the pages (one bit a page) at
+ * a time, and allocates the bitmap only for a page count the file can hold.
  * @throws the file system's error when the file cannot be opened or read.
  */
 export async function verify(path: string): Promise<VerifyReport> {
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    return await verifyHandle(handle, path, size);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * `verify` on an open handle, reading from byte 0; the handle stays open.
+ * @param size the file's size, from the handle's `stat`.
+ */
+export async function verifyHandle(handle: FileHandle, path: string, size: number): Promise<VerifyReport> {
   const problems: FormatError[] = [];
   const counts = { path, records: 0, pages: 0, zeroPages: 0 };
   // Step 1: the header; without it nothing else can be read.
-  let file: SnapshotFile;
+  let file: SnapshotFileReader;
   try {
-    file = await openSnapshot(path);
+    file = await readSnapshot(handle, path, size);
   } catch (error) {
     if (!(error instanceof FormatError)) throw error;
     return { ok: false, header: undefined, trailer: undefined, problems: [error], ...counts };
   }
-  // Step 2: the records, each page marked; a repeat is a problem, but reading goes on.
-  const tracker = new PageTracker(file.header.blocks);
+  // Step 2: the records, each page marked in a bitmap; a repeat is a problem, but reading goes on.
+  // A header that claims more pages than the file can hold gets no bitmap: the records are still
+  // read, since a file cut short is the likelier story, and its first problem says where.
+  const tooMany = pageCountProblem(file.decoded, size);
+  const tracker = tooMany === undefined ? new PageTracker(file.header.blocks) : undefined;
   try {
     for await (const record of file.records()) {
       counts.records++;
-      const repeat = tracker.mark(record);
+      const repeat = tracker?.mark(record);
       if (repeat !== undefined && problems.length < MAX_PROBLEMS) problems.push(repeat);
       else if (repeat === undefined) counts.zeroPages += record.zeroPages;
     }
@@ -70,11 +89,13 @@ export async function verify(path: string): Promise<VerifyReport> {
     if (!(error instanceof FormatError)) throw error;
     if (problems.length < MAX_PROBLEMS) problems.push(error);
   }
-  counts.pages = tracker.pages;
-  // Step 3: with the trailer reached, every page must have been there.
+  counts.pages = tracker?.pages ?? 0;
+  // Step 3: with the trailer reached, every page must have been there; with records and
+  // trailer intact, a header claiming more pages than the file can hold is what is wrong.
   const trailer = file.trailer;
   const at = file.trailerOffset;
-  const missing = at !== undefined ? tracker.missing(at) : undefined;
+  if (tooMany !== undefined && problems.length === 0) problems.push(tooMany);
+  const missing = at !== undefined ? tracker?.missing(at) : undefined;
   if (missing !== undefined && problems.length < MAX_PROBLEMS) problems.push(missing);
   const [first, ...rest] = problems;
   if (first === undefined && trailer !== undefined) return { ok: true, header: file.header, trailer, problems: [], ...counts };

@@ -46,8 +46,13 @@ export class SnapshotRun {
   /** The bulk pass, pulled one run per credit. Lowest priority. */
   private bulk: Iterator<BulkRun, void> | undefined;
   private bulkExhausted = false;
-  /** When each fault still waiting for its page was raised, for the stall stats. */
-  private readonly faultTimes = new Map<number, number[]>();
+  /**
+   * When the faults still waiting for each page were raised, for the stall
+   * stats: the first per page, and any later ones apart, so that the common
+   * case (one fault a page) allocates no array.
+   */
+  private readonly firstFaultAt = new Map<number, number>();
+  private readonly laterFaultsAt = new Map<number, number[]>();
 
   private readonly raised$ = new Subject<number>();
   private readonly credits$ = new Subject<void>();
@@ -160,9 +165,12 @@ export class SnapshotRun {
   private onFault(page: number): void {
     const at = this.options.scheduler.now();
     this.faults++;
-    const times = this.faultTimes.get(page);
-    if (times === undefined) this.faultTimes.set(page, [at]);
-    else times.push(at);
+    if (!this.firstFaultAt.has(page)) this.firstFaultAt.set(page, at);
+    else {
+      const later = this.laterFaultsAt.get(page);
+      if (later === undefined) this.laterFaultsAt.set(page, [at]);
+      else later.push(at);
+    }
     if (this.options.detail) {
       const block = this.blockOf(page);
       this.subscriber.next({ type: 'fault', block: block.name, page: page - block.firstPage, at });
@@ -224,12 +232,16 @@ export class SnapshotRun {
   private unprotect(first: number, count: number, via: SaveVia): void {
     (this.session as ProtectionSession).unprotect(first, count);
     const now = this.options.scheduler.now();
-    if (this.faultTimes.size !== 0) {
+    if (this.firstFaultAt.size !== 0) {
       for (let p = first; p < first + count; p++) {
-        const times = this.faultTimes.get(p);
-        if (times === undefined) continue;
-        this.faultTimes.delete(p);
-        for (const t of times) this.stalls.record(now - t);
+        const at = this.firstFaultAt.get(p);
+        if (at === undefined) continue;
+        this.firstFaultAt.delete(p);
+        this.stalls.record(now - at);
+        const later = this.laterFaultsAt.get(p);
+        if (later === undefined) continue;
+        this.laterFaultsAt.delete(p);
+        for (const t of later) this.stalls.record(now - t);
       }
     }
     if (this.options.detail) {
@@ -309,7 +321,8 @@ export class SnapshotRun {
     for (const s of this.subscriptions) s.unsubscribe();
     this.faultQueue.clear();
     this.copyQueue.clear();
-    this.faultTimes.clear();
+    this.firstFaultAt.clear();
+    this.laterFaultsAt.clear();
     this.session?.close();
     if (!this.succeeded) return this.sink.abort(reason);
   }

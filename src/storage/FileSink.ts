@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as nodeFs from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { FileExistsError, OptionError } from '../errors';
+import { FileExistsError, FileSinkError, OptionError } from '../errors';
 import { encodeHeader, RecordEncoder } from '../format/encode';
 import { checkCapacity } from './checkCapacity';
 import type { PageRun, SnapshotHeader, Sink, SinkCallback } from './Sink';
@@ -15,16 +15,20 @@ export interface FileSinkOptions {
    */
   readonly capacity?: number;
   /**
-   * Most bytes in one `writev` call. Runs handed over together (in one turn
-   * of the event loop) are coalesced into writes up to this size; a write
-   * starts as soon as it is full, when every credit is spent, or at the end
-   * of the turn.
+   * The batch size that starts a write. Runs handed over together (in one
+   * turn of the event loop) are coalesced into one `writev`, which starts as
+   * soon as its batch holds at least this many bytes, when every credit is
+   * spent, or at the end of the turn. A run is never split, so a write holds
+   * up to `writeBytes` plus one run's records, less a byte.
    * @default 1048576 (1 MiB)
    */
   readonly writeBytes?: number;
   /**
-   * Replace a file that exists at `path`. Off, the sink refuses at `start`
-   * with a FileExistsError, and again at the rename should one have appeared.
+   * Replace a file that exists at `path` (with a rename, at the end). Off,
+   * the sink refuses at `start` with a FileExistsError, and again when it
+   * links the file into place should one have appeared meanwhile: atomically
+   * where the file system has hard links; without them it checks, then
+   * renames, and a file created between the two is replaced.
    * @default false
    */
   readonly overwrite?: boolean;
@@ -41,7 +45,21 @@ export interface FileSinkOptions {
   readonly fs?: FileSinkFs;
 }
 
-/** `ending` from `end()` until the file has its name; `aborted` once `abort()` ran or the end failed. */
+/**
+ * - `idle` until `start`.
+ * - `open` while it takes writes; after a failed write, every later write
+ *   fails with that error.
+ * - `ending` from `end()` until the end calls back. An `abort()` meanwhile is
+ *   acted on at the end's next step if the file has no name yet, and ignored
+ *   once it has.
+ * - `ended` once the end has called back with the file under its final name:
+ *   without an error, or with a FileSinkError (`committed: true`) from a step
+ *   after the commit point.
+ * - `aborted` once the file is given up: `abort()` before `end()`, or before
+ *   the commit point during it; an end that failed before the commit point;
+ *   an `end()` after a failed write (which calls back once the temporary file
+ *   is gone).
+ */
 export type FileSinkState = 'idle' | 'open' | 'ending' | 'ended' | 'aborted';
 
 export const DEFAULT_FILE_CAPACITY = 16;
@@ -49,13 +67,22 @@ export const DEFAULT_WRITE_BYTES = 1024 * 1024;
 
 /** Codes of `link` failing because the file system has no hard links. */
 const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV', 'EMLINK']);
+/** Codes of opening or fsyncing a directory failing because the platform cannot sync directories. */
+const NO_DIRECTORY_SYNC = new Set(['EINVAL', 'EISDIR', 'EPERM', 'EBADF', 'ENOTSUP', 'EOPNOTSUPP']);
 
 /**
  * Writes a snapshot file (docs/FORMAT.md). The file is written under a
  * temporary name in the same directory, and gets its name only after the
- * trailer is written and `fsync` has returned. On failure or abort the
- * temporary file is removed (unless `keepTemp`), and nothing is ever left
- * under the final name. One sink writes one snapshot.
+ * trailer is written and `fsync` has returned. One sink writes one snapshot.
+ *
+ * The link (or rename) that gives the file its name is the commit point.
+ * Before it, a failure or an abort removes the temporary file (unless
+ * `keepTemp`), and nothing is left under the final name; with `overwrite`,
+ * the file that was there stays. After it, the file stays: an abort (a
+ * cancel that comes while the directory is synced, say) is ignored and the
+ * sink ends as `ended` with the complete file in place, and a step that
+ * fails after it is reported as a FileSinkError with `committed: true`,
+ * never by removing the file.
  *
  * @example
  * const sink = new FileSink('guest.snap');
@@ -90,9 +117,15 @@ export class FileSink implements Sink {
   /** The first write error; every later write and the end fail with it. */
   private failure: Error | undefined;
   private tempExists = false;
-  private published = false;
+  /** The file has its final name: the commit point is passed. */
+  private committed = false;
+  /** `abort()` came during the end, before the commit point; the end sees it at its next step. */
+  private abortRequested = false;
   private readonly closed: Promise<void>;
+  /** `closed`, never rejecting: what `abort()` returns. */
+  private readonly settled: Promise<void>;
   private resolveClosed: () => void = () => undefined;
+  private rejectClosed: (error: Error) => void = () => undefined;
 
   constructor(path: string, options: FileSinkOptions = {}) {
     if (typeof path !== 'string' || path.length === 0) throw new OptionError('path', 'a non-empty file path', path);
@@ -105,7 +138,14 @@ export class FileSink implements Sink {
     this.fs = options.fs ?? nodeFs;
     this.path = path;
     this.tempPath = join(dirname(path), `.${basename(path)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
-    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+    this.closed = new Promise((resolve, reject) => {
+      this.resolveClosed = resolve;
+      this.rejectClosed = reject;
+    });
+    this.settled = this.closed.then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   get state(): FileSinkState {
@@ -113,11 +153,17 @@ export class FileSink implements Sink {
   }
 
   /**
-   * Settles when the sink is done with the file system: the file has its name,
-   * or (after a failure or abort) the handle is closed and the temporary file
-   * removed. Never rejects. A sink that was never started opened nothing; its
-   * promise settles when it is aborted (the pipeline aborts every sink it
-   * started, even one whose start threw).
+   * Settles when the sink is done with the file system: the file has its name
+   * and the directory is synced, or (after a failure or abort) the handle is
+   * closed and the temporary file removed (kept with `keepTemp`). A sink that
+   * was never started opened nothing; its promise settles when it is aborted
+   * (the pipeline aborts every sink it started, even one whose start threw).
+   *
+   * Rejects with a FileSinkError when the sink could not leave things so: a
+   * temporary file that could not be removed (`committed: false`, `leftover`
+   * names it), or, after the commit point, a directory that could not be
+   * synced or a temporary name that could not be removed (`committed: true`;
+   * the end reported the same error).
    */
   whenClosed(): Promise<void> {
     return this.closed;
@@ -160,8 +206,13 @@ export class FileSink implements Sink {
   }
 
   end(done: SinkCallback): void {
-    if (this.current !== 'open' || this.failure !== undefined) {
-      return done(this.failure ?? new Error(`FileSink cannot end: it is ${this.current}`));
+    if (this.current !== 'open') return done(new Error(`FileSink cannot end: it is ${this.current}`));
+    const failure = this.failure;
+    if (failure !== undefined) {
+      // A write failed: the file is broken. It is given up, and the end fails once it is gone.
+      this.current = 'aborted';
+      void this.discard().then(() => done(failure));
+      return;
     }
     this.current = 'ending';
     const trailer = (this.encoder as RecordEncoder).trailer();
@@ -174,14 +225,22 @@ export class FileSink implements Sink {
     );
   }
 
-  /** Drops the file: the reason is not written anywhere. Settles, like `whenClosed()`, once it is gone. */
+  /**
+   * Drops the file (the reason is not written anywhere), unless it already
+   * has its final name: after the commit point an abort is ignored, and the
+   * complete file stays. Settles once the sink is done with the file system;
+   * never rejects (`whenClosed()` reports what could not be cleaned up).
+   */
   abort(_reason?: unknown): Promise<void> {
-    if (this.current === 'ended' || this.current === 'aborted') return this.whenClosed();
-    const committing = this.current === 'ending';
+    if (this.current === 'ended' || this.current === 'aborted') return this.settled;
+    if (this.current === 'ending') {
+      // The end sees the abort at its next step and cleans up itself, unless the file has its name.
+      if (!this.committed) this.abortRequested = true;
+      return this.settled;
+    }
     this.current = 'aborted';
-    // A commit under way sees the abort at its next step and cleans up itself.
-    if (!committing) void this.discard();
-    return this.whenClosed();
+    void this.discard();
+    return this.settled;
   }
 
   private queueFlush(): void {
@@ -227,7 +286,10 @@ export class FileSink implements Sink {
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
-  /** From the trailer's flush to the final name; any failure or abort on the way discards the file. */
+  /**
+   * From the trailer's flush to the final name. Any failure or abort before
+   * the name is taken discards the file; after that, nothing removes it.
+   */
   private async commit(): Promise<void> {
     try {
       // Step 1: every record and the trailer written…
@@ -241,24 +303,44 @@ export class FileSink implements Sink {
       this.fd = undefined;
       await call<void>((cb) => this.fs.close(fd, cb));
       this.checkNotAborted();
-      // Step 3: the name, then the directory entry made durable too.
+      // Step 3: the name. Once `publish` has taken it, the file is committed.
       await this.publish();
-      await this.syncDirectory();
-      this.checkNotAborted();
-      this.current = 'ended';
-      this.resolveClosed();
     } catch (error) {
       this.current = 'aborted';
       await this.discard();
       throw error;
     }
+    // Step 4: past the commit point: the temporary name goes and the directory
+    // entry is made durable; a failure is reported, and the file stays.
+    let problem: FileSinkError | undefined;
+    if (this.tempExists) {
+      try {
+        await call<void>((cb) => this.fs.unlink(this.tempPath, cb));
+        this.tempExists = false;
+      } catch (error) {
+        problem = new FileSinkError('unlink', true, this.path, this.tempPath, error);
+      }
+    }
+    try {
+      await this.syncDirectory();
+    } catch (error) {
+      problem ??= new FileSinkError('syncDirectory', true, this.path, undefined, error);
+    }
+    this.current = 'ended';
+    if (problem === undefined) return this.resolveClosed();
+    this.rejectClosed(problem);
+    throw problem;
   }
 
   private checkNotAborted(): void {
-    if (this.current === 'aborted') throw new Error('FileSink aborted while ending');
+    if (this.abortRequested) throw new Error('FileSink aborted while ending');
   }
 
-  /** Gives the temporary file its final name, atomically, refusing to replace a file unless told to. */
+  /**
+   * Gives the temporary file its final name, atomically, refusing to replace
+   * a file unless told to. Sets `committed` as soon as the name is taken;
+   * throws only before that.
+   */
   private async publish(): Promise<void> {
     if (this.overwrite) return this.renameIntoPlace();
     try {
@@ -268,63 +350,73 @@ export class FileSink implements Sink {
       const code = (error as NodeJS.ErrnoException).code ?? '';
       if (code === 'EEXIST') throw new FileExistsError(this.path);
       if (!NO_HARD_LINKS.has(code)) throw error;
+      // No hard links here: check, then rename. A file created between the two is replaced.
       if (this.fs.lstatSync(this.path, { throwIfNoEntry: false }) !== undefined) throw new FileExistsError(this.path);
+      this.checkNotAborted();
       return this.renameIntoPlace();
     }
-    this.published = true;
-    await call<void>((cb) => this.fs.unlink(this.tempPath, cb));
-    this.tempExists = false;
+    this.committed = true;
   }
 
   private async renameIntoPlace(): Promise<void> {
     await call<void>((cb) => this.fs.rename(this.tempPath, this.path, cb));
     this.tempExists = false;
-    this.published = true;
+    this.committed = true;
   }
 
-  /** fsyncs the directory, so the new name survives a crash; skipped where directories cannot be synced. */
+  /**
+   * fsyncs the directory, so the new name survives a crash. Skipped where
+   * directories cannot be opened or synced (`NO_DIRECTORY_SYNC`); any other
+   * failure of the open or the fsync throws.
+   */
   private async syncDirectory(): Promise<void> {
     let fd: number;
     try {
       fd = await call<number>((cb) => this.fs.open(dirname(this.path), 'r', cb));
-    } catch {
-      return;
+    } catch (error) {
+      if (NO_DIRECTORY_SYNC.has((error as NodeJS.ErrnoException).code ?? '')) return;
+      throw error;
     }
     try {
       await call<void>((cb) => this.fs.fsync(fd, cb));
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code ?? '';
-      if (!['EINVAL', 'EISDIR', 'EPERM', 'EBADF', 'ENOTSUP'].includes(code)) throw error;
+      if (!NO_DIRECTORY_SYNC.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
     } finally {
+      // The fsync has settled: a failed close of a read-only directory handle loses nothing.
       await call<void>((cb) => this.fs.close(fd, cb)).catch(() => undefined);
     }
   }
 
   /**
-   * After a failure or abort: waits for writes in flight (they cannot be
-   * cancelled), closes the handle and removes what was written. Never throws.
+   * Before the commit point, after a failure or abort: waits for writes in
+   * flight (they cannot be cancelled), closes the handle and removes the
+   * temporary file (unless `keepTemp`), then settles `whenClosed()`: it
+   * rejects when the temporary file could not be removed. Never throws.
    */
   private async discard(): Promise<void> {
+    let problem: FileSinkError | undefined;
     try {
       await this.drained();
       const fd = this.fd;
       this.fd = undefined;
+      // The file is being dropped, and the descriptor is released either way: a failed close loses nothing.
       if (fd !== undefined) await call<void>((cb) => this.fs.close(fd, cb)).catch(() => undefined);
-      if (this.published) {
-        this.published = false;
-        await call<void>((cb) => this.fs.unlink(this.path, cb)).catch(() => undefined);
-      }
       if (this.tempExists && !this.keepTemp) {
-        this.tempExists = false;
-        await call<void>((cb) => this.fs.unlink(this.tempPath, cb)).catch(() => undefined);
+        try {
+          await call<void>((cb) => this.fs.unlink(this.tempPath, cb));
+          this.tempExists = false;
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'ENOENT') this.tempExists = false;
+          else problem = new FileSinkError('unlink', false, this.path, this.tempPath, error);
+        }
       }
     } finally {
-      this.resolveClosed();
+      if (problem === undefined) this.resolveClosed();
+      else this.rejectClosed(problem);
     }
   }
 }
 
-/** A Node-style call as a promise. */
 function call<T>(start: (cb: (error: NodeJS.ErrnoException | null, value?: T) => void) => void): Promise<T> {
   return new Promise((resolve, reject) => start((error, value) => (error ? reject(error) : resolve(value as T))));
 }

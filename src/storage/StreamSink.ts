@@ -3,7 +3,6 @@ import { OptionError } from '../errors';
 import { encodeHeader, RecordEncoder } from '../format/encode';
 import { Fifo } from '../pipeline/Fifo';
 import { checkCapacity } from './checkCapacity';
-import type { FileSinkState } from './FileSink';
 import type { PageRun, SnapshotHeader, Sink, SinkCallback } from './Sink';
 
 export interface StreamSinkOptions {
@@ -17,10 +16,11 @@ export interface StreamSinkOptions {
   /**
    * End the writable after the trailer, and complete the snapshot on its
    * `'finish'`. Off, the snapshot completes when the trailer's write
-   * callback fires and the writable stays open.
+   * callback fires and the writable stays open (a socket that carries one
+   * snapshot after another, say).
    * @default true
    */
-  readonly end?: boolean;
+  readonly endStream?: boolean;
   /**
    * Destroy the writable, with the abort reason as its error, when the
    * snapshot fails or is cancelled, so that whoever reads the other end sees
@@ -28,7 +28,28 @@ export interface StreamSinkOptions {
    * @default true
    */
   readonly destroyOnAbort?: boolean;
+  /**
+   * Copy each run's bytes when the run is handed over, so that the writable
+   * holds bytes of its own. A run's data is a view of live memory or of a
+   * pool buffer, which writers change as soon as the run's credit comes back;
+   * a `Transform` or `PassThrough` (an upload body, a pipe) calls a chunk's
+   * write callback once it has pushed the chunk on, while the next stream
+   * still holds the same bytes.
+   *
+   * Turn it off only for a writable that is finished with a chunk when the
+   * chunk's write callback fires: an `fs.WriteStream`, a `net.Socket`, a
+   * zlib stream. The sink then writes views of the run, and saves a copy.
+   * @default true
+   */
+  readonly copy?: boolean;
 }
+
+/**
+ * `idle` until `start`; `open` while it takes writes; `ending` from `end()`
+ * until the end's callback; `ended` once the trailer is written (and, with
+ * `endStream`, the writable finished); `aborted` once `abort()` ran.
+ */
+export type StreamSinkState = 'idle' | 'open' | 'ending' | 'ended' | 'aborted';
 
 /** One chunk queued for the writable; the last chunk of a run carries the run's callback. */
 interface Chunk {
@@ -42,14 +63,22 @@ interface Chunk {
  * return value and `'drain'`: once the writable says it is full, runs wait in
  * the sink (at most `capacity` of them) until it drains. Runs handed over in
  * one turn of the event loop go out corked, so a stream with `_writev` gets
- * them as one call. The runs' bytes are not copied: a run's credit comes back
- * when its last chunk's write callback fires.
+ * them as one call. Each run's bytes are copied when it is handed over
+ * (see the `copy` option), and its credit comes back when its write callback
+ * fires.
+ *
+ * The sink adds an `'error'` and a `'drain'` listener at `start` and removes
+ * them when it is done with the writable: after the end, or after an abort
+ * once the writable has finished, or (without `destroyOnAbort`) once every
+ * chunk it handed over has been written. A writable can carry one snapshot
+ * after another (`endStream: false`), with a new sink for each.
  */
 export class StreamSink implements Sink {
   readonly capacity: number;
   private readonly endStream: boolean;
   private readonly destroyOnAbort: boolean;
-  private current: FileSinkState = 'idle';
+  private readonly copy: boolean;
+  private current: StreamSinkState = 'idle';
   private encoder: RecordEncoder | undefined;
   private readonly queue = new Fifo<Chunk>();
   /** `write()` returned false: wait for `'drain'`. */
@@ -57,9 +86,16 @@ export class StreamSink implements Sink {
   private corked = false;
   /** Callbacks of runs handed to the writable whose write has not completed. */
   private readonly pending = new Set<SinkCallback>();
+  /** Chunks handed to the writable whose write callback has not fired. */
+  private inWritable = 0;
   /** Wake-ups for when every queued chunk has been handed to the writable. */
   private readonly emptyWaiters: (() => void)[] = [];
   private failure: Error | undefined;
+  private listening = false;
+  /** Aborted without destroying: let go of the writable once the chunks handed over are written. */
+  private releaseWhenWritten = false;
+  /** Removes the listeners `finished()` added, on a writable that lives on. */
+  private stopWatching: (() => void) | undefined;
   private readonly closed: Promise<void>;
   private resolveClosed: () => void = () => undefined;
 
@@ -70,20 +106,25 @@ export class StreamSink implements Sink {
     if (typeof writable?.write !== 'function' || typeof writable.on !== 'function') {
       throw new OptionError('writable', 'a Node Writable', writable);
     }
+    if (Object.hasOwn(options, 'end')) {
+      throw new OptionError('end', 'absent: the option is called `endStream`', (options as { end?: unknown }).end);
+    }
     this.capacity = checkCapacity(options.capacity ?? 16);
-    this.endStream = options.end ?? true;
+    this.endStream = options.endStream ?? true;
     this.destroyOnAbort = options.destroyOnAbort ?? true;
+    this.copy = options.copy ?? true;
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
   }
 
-  get state(): FileSinkState {
+  get state(): StreamSinkState {
     return this.current;
   }
 
   /**
    * Settles when the sink is done with the writable: after its `'finish'`
-   * (or the trailer's callback with `end: false`), or after an abort once the
-   * writable is destroyed. Never rejects.
+   * (or the trailer's callback with `endStream: false`), or after an abort
+   * once the writable is destroyed (at once without `destroyOnAbort`). Never
+   * rejects.
    */
   whenClosed(): Promise<void> {
     return this.closed;
@@ -98,6 +139,7 @@ export class StreamSink implements Sink {
     // Step 1: listen before the first write; the error listener also keeps an error from going uncaught.
     w.on('error', this.onError);
     w.on('drain', this.onDrain);
+    this.listening = true;
     this.current = 'open';
     this.queue.push({ bytes: head });
     this.pump();
@@ -108,13 +150,18 @@ export class StreamSink implements Sink {
       return done(this.failure ?? new Error(`StreamSink cannot write: it is ${this.current}`));
     }
     const chunks: Uint8Array[] = [];
+    let bytes: number;
     try {
-      (this.encoder as RecordEncoder).encode(run, chunks);
+      bytes = (this.encoder as RecordEncoder).encode(run, chunks);
     } catch (error) {
       return done(error as Error);
     }
-    const last = chunks.length - 1;
-    chunks.forEach((bytes, i) => this.queue.push(i === last ? { bytes, done } : { bytes }));
+    // The run's records as one buffer of their own, or as views of the run.
+    if (this.copy) this.queue.push({ bytes: Buffer.concat(chunks, bytes), done });
+    else {
+      const last = chunks.length - 1;
+      chunks.forEach((chunk, i) => this.queue.push(i === last ? { bytes: chunk, done } : { bytes: chunk }));
+    }
     this.pump();
   }
 
@@ -125,14 +172,18 @@ export class StreamSink implements Sink {
     this.current = 'ending';
     // Settles the end once: on success the sink is closed; on failure the abort that follows cleans up.
     const ended: SinkCallback = (error) => {
-      this.release();
-      if (error) return done(error);
+      if (error) {
+        this.writable.off('drain', this.onDrain);
+        return done(error);
+      }
       this.current = 'ended';
+      this.detach();
       this.resolveClosed();
       done();
     };
     const trailer = (this.encoder as RecordEncoder).trailer();
     if (!this.endStream) {
+      // The trailer's callback comes after every earlier chunk's: the writable is done with the snapshot.
       this.queue.push({ bytes: trailer, done: ended });
       return this.pump();
     }
@@ -142,6 +193,8 @@ export class StreamSink implements Sink {
     this.pending.add(ended);
     this.whenQueueEmpty(() => {
       // Step 2: …and the snapshot completes on its 'finish', when all of it has been written.
+      // (`finished` leaves its own listeners on the ended writable, as Node advises, so
+      // that a late error from its close is not an uncaught one.)
       finished(this.writable, { readable: false }, (error) => {
         if (this.pending.delete(ended)) ended(error ?? undefined);
       });
@@ -149,21 +202,36 @@ export class StreamSink implements Sink {
     });
   }
 
-  /** Drops the stream (destroying the writable unless told not to). Settles, like `whenClosed()`, once it is closed. */
+  /**
+   * Drops the stream, destroying the writable unless told not to. Settles,
+   * like `whenClosed()`, once it is closed.
+   */
   abort(reason: unknown): Promise<void> {
     if (this.current === 'ended' || this.current === 'aborted') return this.whenClosed();
     this.current = 'aborted';
     this.queue.clear();
     this.emptyWaiters.length = 0;
     this.pending.clear();
-    this.release();
-    if (!this.destroyOnAbort || this.writable.destroyed) {
+    this.writable.off('drain', this.onDrain);
+    const w = this.writable;
+    if (!this.destroyOnAbort && !w.destroyed) {
+      // The writable lives on. The error listener stays while chunks this sink
+      // handed over may still fail, and goes when they are written, or when
+      // the writable ends or fails.
+      if (this.inWritable === 0) this.detach();
+      else {
+        this.releaseWhenWritten = true;
+        this.stopWatching = finished(w, () => this.detach());
+      }
       this.resolveClosed();
       return this.whenClosed();
     }
-    // The error listener stays on, so that this error is not an uncaught one.
-    finished(this.writable, () => this.resolveClosed());
-    this.writable.destroy(reason instanceof Error ? reason : new Error(String(reason)));
+    // The error listener stays until the writable has finished, so that this error is not an uncaught one.
+    finished(w, () => {
+      this.detach();
+      this.resolveClosed();
+    });
+    if (!w.destroyed) w.destroy(reason instanceof Error ? reason : new Error(String(reason)));
     return this.whenClosed();
   }
 
@@ -181,7 +249,8 @@ export class StreamSink implements Sink {
       // Step 2: the run's callback rides on its last chunk; its credit comes back when that is written.
       const done = chunk.done;
       if (done !== undefined) this.pending.add(done);
-      const more = w.write(chunk.bytes, done === undefined ? undefined : (error) => this.written(done, error));
+      this.inWritable++;
+      const more = w.write(chunk.bytes, (error) => this.written(done, error));
       if (!more) this.full = true;
     }
     if (this.queue.length === 0) for (const wake of this.emptyWaiters.splice(0)) wake();
@@ -198,8 +267,14 @@ export class StreamSink implements Sink {
     if (!this.writable.destroyed) this.writable.uncork();
   }
 
-  private written(done: SinkCallback, error: Error | null | undefined): void {
-    if (!this.pending.has(done)) return;
+  private written(done: SinkCallback | undefined, error: Error | null | undefined): void {
+    this.inWritable--;
+    if (this.current === 'aborted') {
+      // A failed chunk is followed by the writable's 'error': `finished` lets go after that.
+      if (this.releaseWhenWritten && this.inWritable === 0 && !error) this.detach();
+      return;
+    }
+    if (done === undefined || !this.pending.has(done)) return;
     // A failed write fails every run still waiting, this one included.
     if (error) return this.fail(error);
     this.pending.delete(done);
@@ -228,7 +303,13 @@ export class StreamSink implements Sink {
     for (const done of waiting) done(this.failure);
   }
 
-  private release(): void {
+  /** Done with the writable: removes every listener this sink added. */
+  private detach(): void {
+    if (!this.listening) return;
+    this.listening = false;
+    this.writable.off('error', this.onError);
     this.writable.off('drain', this.onDrain);
+    this.stopWatching?.();
+    this.stopWatching = undefined;
   }
 }

@@ -28,7 +28,8 @@ export interface ThrottledSinkOptions {
  * const sink = new ThrottledSink(new FileSink('guest.snap'), { profile: 'hdd' });
  */
 export class ThrottledSink implements Sink {
-  readonly profile: Required<StorageProfile>;
+  /** The device's figures, frozen: a named profile is shared, a custom one copied. */
+  readonly profile: Readonly<Required<StorageProfile>>;
   private readonly scheduler: SchedulerLike;
   private device: StorageDevice | undefined;
   private pageSize = 0;
@@ -51,7 +52,7 @@ export class ThrottledSink implements Sink {
     return this.inner.capacity;
   }
 
-  /** Settles when the inner sink is closed (its `whenClosed()`, if it has one). */
+  /** Settles when the inner sink is closed: its `whenClosed()`, if it has one (which may reject, as FileSink's does). */
   whenClosed(): Promise<void> {
     const inner = this.inner as Partial<{ whenClosed(): Promise<void> }>;
     return typeof inner.whenClosed === 'function' ? inner.whenClosed() : Promise.resolve();

@@ -1,9 +1,10 @@
 // Unsubscribing at any moment (at t0, before or after any file system call,
-// the fsync and the rename included, or after a random delay) stops the
+// the fsync and the link included, or after a random delay) stops the
 // snapshot, under both strategies, and leaves nothing behind: no page
-// protected, no writer waiting, no pool buffer lent, no handle open, nothing
-// under the final name and no temporary file. Only a snapshot that emitted
-// `done` before the cancel leaves its file.
+// protected, no writer waiting, no pool buffer lent, no handle open, no
+// temporary file. The link that gives the file its name is the commit point:
+// a cancel before it leaves nothing under the final name; a cancel once it
+// has completed leaves the complete file, and the sink ends as `ended`.
 import fc from 'fast-check';
 import { Subject, takeUntil } from 'rxjs';
 import { afterAll, expect, it } from 'vitest';
@@ -47,15 +48,24 @@ it('stops cleanly when unsubscribed at any moment', async () => {
           const path = dir.file('out.snap');
           const cancel$ = new Subject<void>();
           const moment = c.moment;
+          // Whether the link had been asked for, and had completed, when the cancel came.
+          let linkCalled = false;
+          let linkDone = false;
+          let cancelledAt: { linkCalled: boolean; linkDone: boolean } | undefined;
+          cancel$.subscribe(() => (cancelledAt ??= { linkCalled, linkDone }));
           const at = (when: 'before' | 'after', index: number): void => {
             if (moment.at === 'call' && moment.when === when && moment.index === index) cancel$.next();
           };
           const io = spyFs({
-            before: (_op, index) => {
+            before: (op, index) => {
+              if (op === 'link' || op === 'rename') linkCalled = true;
               at('before', index);
               return undefined;
             },
-            after: (_op, index) => at('after', index),
+            after: (op, index) => {
+              if (op === 'link' || op === 'rename') linkDone = true;
+              at('after', index);
+            },
           });
           const memory = filledMemory(c.pageSize, [{ name: 'ram', size: c.pages * c.pageSize }], c.seed);
           const sink = new FileSink(path, { capacity: c.capacity, writeBytes: c.writePages * c.pageSize, fs: io });
@@ -84,11 +94,14 @@ it('stops cleanly when unsubscribed at any moment', async () => {
           });
           await sink.whenClosed();
 
-          // A cancel is no error; the file exists only if the snapshot finished first.
+          // A cancel is no error; the file exists only if the link came first.
           expect(failure).toBeUndefined();
-          expect(sink.state).toBe(done ? 'ended' : 'aborted');
-          if (done) expect((await verify(path)).ok).toBe(true);
-          await expectReleased({ memory, writers, pool: watched.pool(), openFds: io.openFds, dir: dir.path, path, complete: done });
+          const committed = sink.state === 'ended';
+          if (!committed) expect(sink.state).toBe('aborted');
+          if (done || cancelledAt?.linkDone === true) expect(committed).toBe(true);
+          if (cancelledAt !== undefined && !cancelledAt.linkCalled) expect(committed).toBe(false);
+          if (committed) expect((await verify(path)).ok).toBe(true);
+          await expectReleased({ memory, writers, pool: watched.pool(), openFds: io.openFds, dir: dir.path, path, complete: committed });
         } finally {
           dir.remove();
         }

@@ -1,6 +1,7 @@
-// FileSink turns small runs into large writes (up to `writeBytes`, by default
-// 1 MiB), keeps at most `capacity` runs in flight, and gives a run's credit
-// back only when the OS write holding it has completed.
+// FileSink turns small runs into large writes (a write starts once its batch
+// reaches `writeBytes`, by default 1 MiB), keeps at most `capacity` runs in
+// flight, and gives a run's credit back only when the OS write holding it has
+// completed.
 import * as fs from 'node:fs';
 import { afterAll, expect, it } from 'vitest';
 import { verify } from '../../src/format/verify';
@@ -28,6 +29,25 @@ it('writes 64 KiB runs as 1 MiB writevs', async () => {
   for (const size of sizes.slice(0, -1)) expect(size).toBeGreaterThanOrEqual(1 << 20);
   expect(sizes.at(-1)).toBe(48);
   expect((await verify(path)).ok).toBe(true);
+});
+
+it('starts a write once its batch reaches writeBytes: a write can pass it by up to one run', async () => {
+  const path = dir.file('threshold.snap');
+  const io = spyFs();
+  const memory = filledMemory(4096, [{ name: 'ram', size: 256 * 4096 }], 4, 0);
+  const writeBytes = 64 * 1024;
+  const runBytes = 48 * 1024;
+  const outcome = await runToEnd(snapshot(memory, new FileSink(path, { fs: io, writeBytes }), { runBytes }));
+  expect(outcome.kind).toBe('done');
+  const sizes = io.calls
+    .filter((c) => c.op === 'writev')
+    .map((c) => (c.args[1] as Uint8Array[]).reduce((n, b) => n + b.length, 0));
+  // A run of 12 data pages is one record: 28 + 12 × 4096 + 4 bytes.
+  const runRecord = 28 + runBytes + 4;
+  expect(Math.max(...sizes)).toBeGreaterThan(writeBytes);
+  for (const size of sizes) expect(size).toBeLessThan(writeBytes + runRecord);
+  expect((await verify(path)).ok).toBe(true);
+  fs.rmSync(path);
 });
 
 it('gives credits back when the OS write completes, not before', async () => {

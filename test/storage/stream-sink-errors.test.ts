@@ -61,7 +61,7 @@ it('destroys the writable with the reason when cancelled', async () => {
   expect(memory.states.every((s) => s === 0)).toBe(true);
 });
 
-it('leaves the writable open with `end: false`, the trailer written', async () => {
+it('leaves the writable open with `endStream: false`, the trailer written', async () => {
   const chunks: Buffer[] = [];
   const writable = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -70,7 +70,7 @@ it('leaves the writable open with `end: false`, the trailer written', async () =
     },
   });
   const memory = filledMemory(4096, [{ name: 'ram', size: 16 * 4096 }], 12, 0);
-  const sink = new StreamSink(writable, { end: false });
+  const sink = new StreamSink(writable, { endStream: false });
   const outcome = await runToEnd(snapshot(memory, sink));
   await sink.whenClosed();
   expect(outcome.kind).toBe('done');

@@ -30,3 +30,18 @@ it('has hdd at 150 MB/s and 8 ms, one write at a time; capacity is the inner sin
   expect(sink.capacity).toBe(7);
   expect(sink.profile).toBe(storageProfiles.nvme);
 });
+
+it('hands out profiles that cannot be changed, the named ones and custom ones alike', () => {
+  expect(Object.isFrozen(storageProfiles)).toBe(true);
+  for (const profile of Object.values(storageProfiles)) expect(Object.isFrozen(profile)).toBe(true);
+  expect(() => {
+    (storageProfiles.hdd as { latency: number }).latency = 0;
+  }).toThrow(TypeError);
+  expect(storageProfiles.hdd.latency).toBe(8);
+  const custom = { bandwidth: 1e6, latency: 1 };
+  const sink = new ThrottledSink(new MemorySink(), { profile: custom });
+  expect(sink.profile).toEqual({ bandwidth: 1e6, latency: 1, queueDepth: 1 });
+  expect(Object.isFrozen(sink.profile)).toBe(true);
+  custom.latency = 50;
+  expect(sink.profile.latency).toBe(1);
+});

@@ -48,3 +48,18 @@ it('bandwidth-bound: large writes take their bytes over the bandwidth, whatever 
   const { duration } = run(4096, 256, 16, 8, { bandwidth: 100e6, latency: 0.01, queueDepth: 8 });
   expect(duration).toBeCloseTo(0.01 + (256 * 4096) / 100e3, 6);
 });
+
+it.each([
+  // The figures the TSDoc of `storageProfiles` gives: one write of the size at a time for hdd, 16 in flight for the others.
+  ['hdd', 256 * 1024, 1, 26.9e6],
+  ['hdd', 1024 * 1024, 1, 69.9e6],
+  ['ssd', 256 * 1024, 16, 500e6],
+  ['ssd', 1024 * 1024, 16, 500e6],
+  ['nvme', 256 * 1024, 16, 3000e6],
+  ['nvme', 1024 * 1024, 16, 3000e6],
+] as const)('%s with %i-byte writes, %i in flight: the documented effective rate', (profile, writeBytes, inFlight, rate) => {
+  const bytes = 32 << 20;
+  const { duration } = run(4096, bytes / 4096, writeBytes / 4096, inFlight, profile);
+  const measured = bytes / (duration / 1000);
+  expect(Math.abs(measured - rate) / rate).toBeLessThan(0.01);
+});

@@ -7,14 +7,31 @@ import type { PagedMemory, SnapshotEvent, SnapshotMemory, WriteRecord } from '..
  * simulator.
  */
 
+/**
+ * A memory whose protection state can be checked after a snapshot:
+ * `PagedMemory`, or the simulator's `GeometryMemory`.
+ */
+export interface InspectableMemory {
+  /** One state byte per page; 0 is writable. */
+  readonly states: Uint8Array;
+  /** Whether a snapshot holds the memory. */
+  readonly snapshotting: boolean;
+}
+
 /** No page is left protected and the memory takes a new snapshot. */
-export function expectAllUnprotected(memory: PagedMemory): void {
+export function expectAllUnprotected(memory: InspectableMemory): void {
   expect(memory.states.every((s) => s === 0)).toBe(true);
   expect(memory.snapshotting).toBe(false);
 }
 
-/** Each page was saved exactly once, judged from the sink's own write log. */
-export function expectEachPageOnce(memory: SnapshotMemory, log: readonly WriteRecord[]): void {
+/**
+ * Each page was saved exactly once, judged from a log of completed writes: the
+ * sink's own (`VirtualSink.log`), or one rebuilt from `saved` events.
+ */
+export function expectEachPageOnce(
+  memory: SnapshotMemory,
+  log: readonly Pick<WriteRecord, 'block' | 'page' | 'count'>[],
+): void {
   const times = new Uint32Array(memory.pageCount);
   for (const w of log) {
     const first = (memory.blocks[w.block]?.firstPage ?? NaN) + w.page;

@@ -1,0 +1,84 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = join(__dirname, '..', '..');
+const cli = join(root, 'dist', 'cli', 'main.js');
+let dir = '';
+
+/** Runs the compiled CLI; returns its exit code and output. */
+function bgsnap(...args: string[]) {
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('bgsnap simulate (compiled CLI)', () => {
+  beforeAll(() => {
+    // The package's own build, as `npm install` runs it (prepare): the bin is compiled JS.
+    // tsc emits even past a type error elsewhere in src (the type check is `tsc --noEmit`);
+    // what counts here is that this build wrote the CLI.
+    const started = Date.now();
+    const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+    const build = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: root, encoding: 'utf8' });
+    if (!existsSync(cli) || statSync(cli).mtimeMs < started - 1000) {
+      throw new Error(`the build did not write ${cli}:\n${build.stdout}${build.stderr}`);
+    }
+    dir = mkdtempSync(join(tmpdir(), 'bgsnap-cli-'));
+  }, 60_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('is an executable node script', () => {
+    expect(readFileSync(cli, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+  });
+
+  it('simulates a small memory and prints the stats', () => {
+    const r = bgsnap('simulate', '--memory', '16MiB', '--storage', 'nvme', '--strategy', 'queue', '--writers', '1', '--seed', '5');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^memory +16 MiB \(4096 pages of 4 KiB\)$/m);
+    expect(r.stdout).toMatch(/^strategy +queue$/m);
+    expect(r.stdout).toMatch(/^writer stall +p50 .*, p99 .*, max /m);
+  });
+
+  it('prints the same result as JSON, seeded', () => {
+    const args = ['simulate', '--memory', '16MiB', '--pool', '64KiB', '--rate', '20000', '--hot', '1MiB', '--distribution', 'zipf', '--json'];
+    const a = JSON.parse(bgsnap(...args).stdout) as { stats: { totalPages: number; pool: { pages: number } }; wallMs?: number };
+    const b = JSON.parse(bgsnap(...args).stdout) as typeof a;
+    expect(a.stats.totalPages).toBe(4096);
+    expect(a.stats.pool.pages).toBe(16);
+    expect({ ...a, wallMs: 0 }).toStrictEqual({ ...b, wallMs: 0 });
+  });
+
+  it('sweeps, prints a table and writes the HTML report', () => {
+    const html = join(dir, 'sweep.html');
+    const r = bgsnap('simulate', '--sweep', '--memory', '16MiB', '--strategy', 'queue,copy', '--pool', '0,1MiB', '--storage', 'hdd,ssd', '--html', html);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^storage +strategy +pool +faults +stall p50 +p99/);
+    expect(lines).toHaveLength(1 + 6 + 1);
+    expect(readFileSync(html, 'utf8')).toContain('<svg');
+  });
+
+  it('exits 2 with a one-line reason and the usage on a usage error', () => {
+    for (const args of [['simulate', '--memory', '12 bananas'], ['simulate', '--strategy', 'queue,copy'], ['simulate', '--frobnicate'], ['simulate', '--memory', '1000']]) {
+      const r = bgsnap(...args);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      const [reason, usage, ...rest] = r.stderr.trim().split('\n');
+      expect(reason).toMatch(/^error: /);
+      expect(usage).toBe('Usage: bgsnap simulate [options]');
+      expect(rest).toEqual(["Run 'bgsnap simulate --help' for the options."]);
+    }
+    expect(bgsnap('simulate', '--memory', '1000').stderr).toMatch(/^error: option '--memory': expected a positive multiple of the page size/);
+  });
+
+  it('exits 1 on a runtime failure', () => {
+    const r = bgsnap('simulate', '--sweep', '--memory', '1MiB', '--html', join(dir, 'missing', 'dir', 'x.html'));
+    expect(r.code).toBe(1);
+    // The report's folder is checked before the runs, so a bad path fails at once.
+    expect(r.stderr).toMatch(/^error: ENOENT/);
+    expect(r.stderr).not.toContain('[1/');
+    expect(existsSync(join(dir, 'missing'))).toBe(false);
+  });
+});
