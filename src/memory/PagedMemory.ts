@@ -24,10 +24,11 @@ export interface MemoryBlock extends BlockInfo {
   readonly bytes: Uint8Array;
 }
 
-/** A write that hit protected pages and waits for all of them to be unprotected. */
+/** A write that waits: for protected pages to be unprotected, or behind earlier waiting writes. */
 interface PendingWrite {
-  /** Protected pages it still waits for. */
-  pending: number;
+  /** Global pages it touches, `first` to `last`. */
+  readonly first: number;
+  readonly last: number;
   readonly target: Uint8Array;
   readonly at: number;
   readonly data: Uint8Array;
@@ -54,7 +55,11 @@ export class PagedMemory implements SnapshotMemory {
 
   private readonly pageShift: number;
   private readonly byName = new Map<string, MemoryBlock>();
-  /** Writes waiting on each protected page, in arrival order. */
+  /**
+   * For each page that a waiting write touches, those writes in arrival
+   * order. A write is applied when every page it touches is writable and it
+   * heads each of their lines, so writes to a page land in arrival order.
+   */
   private readonly waiters = new Map<number, PendingWrite[]>();
   private session: Session | null = null;
 
@@ -88,7 +93,9 @@ export class PagedMemory implements SnapshotMemory {
    * The write barrier. With none of the touched pages protected, the bytes are
    * applied before `write` returns. Otherwise the write faults once per
    * protected page and is applied, all at once, when every one of them has been
-   * unprotected; the promise settles then. `data` may be reused on return.
+   * unprotected; the promise settles then. Writes to a page land in the order
+   * they were made: a write that touches a page an earlier write still waits
+   * on waits behind it. `data` may be reused on return.
    * @throws OutOfBlockError, synchronously, when the range leaves the block.
    */
   write(block: string, offset: number, data: Uint8Array): Promise<void> {
@@ -98,35 +105,60 @@ export class PagedMemory implements SnapshotMemory {
     const first = b.firstPage + (offset >>> this.pageShift);
     const last = b.firstPage + ((offset + data.length - 1) >>> this.pageShift);
 
-    // Fast path: one plain load per page touched.
-    let blocked = 0;
-    for (let p = first; p <= last; p++) if (states[p] !== PageState.Writable) blocked++;
-    if (blocked === 0) {
+    // Fast path: one plain load per page touched, while no write waits anywhere.
+    let blocked = false;
+    if (this.waiters.size === 0) {
+      for (let p = first; p <= last; p++) if (states[p] !== PageState.Writable) blocked = true;
+    } else {
+      for (let p = first; p <= last; p++) if (states[p] !== PageState.Writable || this.waiters.has(p)) blocked = true;
+    }
+    if (!blocked) {
       b.bytes.set(data, offset);
       return DONE;
     }
 
-    // Slow path: a fault. Register on every protected page before raising any
-    // fault, because serving a fault may unprotect pages synchronously.
+    // Slow path: join the line of every page touched, then raise a fault per
+    // protected page. Register first, because serving a fault may unprotect
+    // pages synchronously.
     return new Promise<void>((resolve) => {
-      const pendingWrite: PendingWrite = {
-        pending: blocked,
-        target: b.bytes,
-        at: offset,
-        data: data.slice(),
-        resolve,
-      };
+      const pendingWrite: PendingWrite = { first, last, target: b.bytes, at: offset, data: data.slice(), resolve };
       for (let p = first; p <= last; p++) {
-        if (states[p] === PageState.Writable) continue;
-        const list = this.waiters.get(p);
-        if (list === undefined) this.waiters.set(p, [pendingWrite]);
-        else list.push(pendingWrite);
+        const line = this.waiters.get(p);
+        if (line === undefined) this.waiters.set(p, [pendingWrite]);
+        else line.push(pendingWrite);
       }
       const session = this.session;
       for (let p = first; p <= last; p++) {
         if (states[p] !== PageState.Writable) session?.onFault(p);
       }
+      // Behind earlier writes on writable pages only: it goes when they do, or now if they went.
+      this.applyReady([pendingWrite]);
     });
+  }
+
+  /**
+   * Applies, in order, every write of `candidates` (and of the lines they
+   * free up) whose pages are all writable and whose lines it heads.
+   */
+  private applyReady(candidates: PendingWrite[]): void {
+    const states = this.states;
+    for (let w = candidates.pop(); w !== undefined; w = candidates.pop()) {
+      let ready = true;
+      for (let p = w.first; p <= w.last && ready; p++) {
+        ready = states[p] === PageState.Writable && this.waiters.get(p)?.[0] === w;
+      }
+      if (!ready) continue;
+      w.target.set(w.data, w.at);
+      w.resolve();
+      // Step out of every line; whoever heads one now may be ready.
+      for (let p = w.first; p <= w.last; p++) {
+        const line = this.waiters.get(p) as PendingWrite[];
+        line.shift();
+        const next = line[0];
+        if (next === undefined) this.waiters.delete(p);
+        else candidates.push(next);
+      }
+    }
   }
 
   /** Whether page `page` of block `block` is write-protected. */
@@ -153,22 +185,15 @@ export class PagedMemory implements SnapshotMemory {
 
   /** @internal Makes pages writable and applies writes that no longer wait. */
   unprotectPages(first: number, count: number): void {
-    const states = this.states;
     const end = first + count;
-    const waiting = this.waiters.size !== 0;
+    this.states.fill(PageState.Writable, first, end);
+    if (this.waiters.size === 0) return;
+    const candidates: PendingWrite[] = [];
     for (let p = first; p < end; p++) {
-      states[p] = PageState.Writable;
-      if (!waiting) continue;
-      const list = this.waiters.get(p);
-      if (list === undefined) continue;
-      this.waiters.delete(p);
-      for (const w of list) {
-        if (--w.pending === 0) {
-          w.target.set(w.data, w.at);
-          w.resolve();
-        }
-      }
+      const head = this.waiters.get(p)?.[0];
+      if (head !== undefined) candidates.push(head);
     }
+    this.applyReady(candidates.reverse());
   }
 
   /** @internal */

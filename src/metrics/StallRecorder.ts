@@ -10,8 +10,9 @@ export interface StallSummary {
 }
 
 /**
- * Records writer stalls (fault → unprotect) in an HDR histogram at nanosecond
- * resolution with three significant digits.
+ * Records writer stalls (fault → unprotect) in an HDR histogram of
+ * nanoseconds, to three significant digits. Percentiles are reported as the
+ * top of their bucket, but never above the largest stall recorded.
  */
 export class StallRecorder {
   private readonly histogram: Histogram = build({ numberOfSignificantValueDigits: 3 });
@@ -24,11 +25,12 @@ export class StallRecorder {
   summary(): StallSummary {
     const h = this.histogram;
     if (h.totalCount === 0) return { count: 0, p50: 0, p99: 0, max: 0 };
+    const max = h.maxValue;
     return {
       count: h.totalCount,
-      p50: h.getValueAtPercentile(50) / 1e6,
-      p99: h.getValueAtPercentile(99) / 1e6,
-      max: h.maxValue / 1e6,
+      p50: Math.min(h.getValueAtPercentile(50), max) / 1e6,
+      p99: Math.min(h.getValueAtPercentile(99), max) / 1e6,
+      max: max / 1e6,
     };
   }
 }

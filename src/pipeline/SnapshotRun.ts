@@ -1,4 +1,4 @@
-import { Subject, filter, tap, type Subscriber, type Subscription } from 'rxjs';
+import { Subject, filter, type Subscriber, type Subscription } from 'rxjs';
 import { SinkError } from '../errors';
 import { PageState, type BlockInfo, type ProtectionSession, type SnapshotMemory } from '../memory/contract';
 import { blockIndexOf } from '../memory/geometry';
@@ -91,15 +91,17 @@ export class SnapshotRun {
     this.states = this.session.states;
     this.t0 = scheduler.now();
     this.phase = 'running';
-    // Step 2: faults, wired before anything can write. Every one is timed; the first on
-    // an unclaimed page goes to the strategy.
-    const firstFaults$ = this.raised$.pipe(
-      tap((page) => this.onFault(page)),
-      filter((page) => this.states[page] === PageState.Protected),
+    // Step 2: faults, wired before anything can write. Every one is counted and
+    // timed here, whatever the strategy does with them; the first on an unclaimed
+    // page goes to the strategy.
+    this.subscriptions.push(this.raised$.subscribe((page) => this.onFault(page)));
+    const firstFaults$ = this.raised$.pipe(filter((page) => this.states[page] === PageState.Protected));
+    this.subscriptions.push(
+      strategy.serve(firstFaults$, this.strategyContext()).subscribe({
+        error: (error: unknown) => this.fail(error),
+      }),
     );
-    this.subscriptions.push(strategy.serve(firstFaults$, this.strategyContext()).subscribe({
-      error: (error: unknown) => this.fail(error),
-    }));
+    if (this.isClosed()) return () => undefined;
 
     // Step 3: the sink learns t0 and the geometry; then the host does.
     const header = {
@@ -113,7 +115,7 @@ export class SnapshotRun {
       this.sink.start(header);
     } catch (error) {
       this.fail(new SinkError('start', error));
-      return () => void this.teardown();
+      return () => undefined;
     }
     this.subscriber.next({
       type: 'started',
@@ -123,7 +125,7 @@ export class SnapshotRun {
       pageSize: this.pageSize,
       strategy: strategy.name,
     });
-    if (this.subscriber.closed) return () => void this.teardown();
+    if (this.subscriber.closed) return () => this.cancel();
 
     // Step 4: credits, fault queue, pending copies and the bulk pass, merged with priority.
     this.bulk = bulkRuns(this.blocks, this.states, this.options.runPages);
@@ -139,7 +141,18 @@ export class SnapshotRun {
       onIdle: () => this.maybeFinish(),
     });
     this.subscriptions.push(jobs$.subscribe((job) => this.write(job)));
-    return () => void this.teardown();
+    return () => this.cancel();
+  }
+
+  /** Whether the run has been torn down (a strategy may fail it while it starts). */
+  private isClosed(): boolean {
+    return this.phase === 'closed';
+  }
+
+  /** Unsubscribe: tear down; nobody awaits the sink's clean-up, so a failure of it is dropped here. */
+  private cancel(): void {
+    const aborted = this.teardown();
+    if (isPromiseLike(aborted)) aborted.then(undefined, () => undefined);
   }
 
   private strategyContext(): StrategyContext {
@@ -204,11 +217,17 @@ export class SnapshotRun {
     this.inFlight++;
     this.writes++;
     let called = false;
-    this.sink.write(run, (error) => {
+    const done = (error?: Error | null): void => {
       if (called || this.phase !== 'running') return;
       called = true;
       this.written(job, run, error);
-    });
+    };
+    try {
+      this.sink.write(run, done);
+    } catch (error) {
+      // A sink that throws instead of calling back fails the write like any other error.
+      done(error instanceof Error ? error : new Error(String(error)));
+    }
   }
 
   private written(job: SaveJob, run: PageRun, error: Error | null | undefined): void {
@@ -255,14 +274,19 @@ export class SnapshotRun {
     if (this.phase !== 'running' || this.inFlight !== 0 || !this.bulkExhausted) return;
     if (this.faultQueue.length !== 0 || this.copyQueue.length !== 0) return;
     this.phase = 'ending';
-    this.sink.end((error) => {
+    const ended = (error?: Error | null): void => {
       if (this.phase !== 'ending') return;
       if (error) return this.fail(new SinkError('end', error));
       this.succeeded = true;
       this.emitProgress();
       this.subscriber.next({ type: 'done', stats: this.stats() });
       this.subscriber.complete();
-    });
+    };
+    try {
+      this.sink.end(ended);
+    } catch (error) {
+      ended(error instanceof Error ? error : new Error(String(error)));
+    }
   }
 
   private emitProgress(): void {
@@ -304,10 +328,14 @@ export class SnapshotRun {
    */
   private fail(error: unknown): void {
     if (this.phase === 'closed') return;
-    const aborted = this.teardown(error);
-    const emit = () => this.subscriber.error(error);
-    if (isPromiseLike(aborted)) aborted.then(emit, emit);
-    else emit();
+    let aborted: void | PromiseLike<void> = undefined;
+    try {
+      aborted = this.teardown(error);
+    } finally {
+      const emit = () => this.subscriber.error(error);
+      if (isPromiseLike(aborted)) aborted.then(emit, emit);
+      else emit();
+    }
   }
 
   /**
@@ -324,7 +352,13 @@ export class SnapshotRun {
     this.firstFaultAt.clear();
     this.laterFaultsAt.clear();
     this.session?.close();
-    if (!this.succeeded) return this.sink.abort(reason);
+    if (this.succeeded) return;
+    try {
+      return this.sink.abort(reason);
+    } catch {
+      // The sink could not clean up; everything of the snapshot's own is released already.
+      return;
+    }
   }
 }
 

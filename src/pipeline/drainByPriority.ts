@@ -50,12 +50,17 @@ export function drainByPriority<J>(config: DrainByPriorityConfig<J>): Observable
         while (credits > 0 && !subscriber.closed) {
           // Step 1: out of budget for this turn, so let the event loop run.
           if (spent >= turnBudget) {
-            resume = scheduler.schedule(() => {
+            let ran = false;
+            const action = scheduler.schedule(() => {
+              ran = true;
               resume = undefined;
               spent = 0;
               onTurn?.();
               pump();
             });
+            // A scheduler that runs work synchronously (queueScheduler) has already begun the next turn.
+            if (ran) continue;
+            resume = action;
             break;
           }
           // Step 2: the first source with a job gets the credit.

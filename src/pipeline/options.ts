@@ -21,13 +21,14 @@ export interface SnapshotOptions {
   readonly poolPages?: number;
   /**
    * Most bytes in one bulk write (contiguous pages are coalesced up to it).
-   * At least one page.
+   * At least one page; rounded down to whole pages.
    * @default 262144 (256 KiB)
    */
   readonly runBytes?: number;
   /**
    * Bytes handed to the sink per event-loop turn before the pipeline yields,
    * so a host is never frozen, even by a sink that completes synchronously.
+   * At least one page; rounded down to whole pages.
    * @default 4194304 (4 MiB)
    */
   readonly turnBytes?: number;
@@ -71,6 +72,8 @@ export function resolveOptions(options: SnapshotOptions, pageSize: number): Reso
   if (!Number.isSafeInteger(turnBytes) || turnBytes < pageSize) {
     throw new OptionError('turnBytes', `an integer of at least one page (${pageSize})`, turnBytes);
   }
+  const detail = options.detail ?? false;
+  if (typeof detail !== 'boolean') throw new OptionError('detail', 'a boolean', detail);
   const scheduler = options.scheduler ?? eventLoopScheduler;
   if (typeof scheduler?.schedule !== 'function' || typeof scheduler.now !== 'function') {
     throw new OptionError('scheduler', 'an RxJS SchedulerLike', scheduler);
@@ -80,7 +83,7 @@ export function resolveOptions(options: SnapshotOptions, pageSize: number): Reso
     poolPages,
     runPages: Math.floor(runBytes / pageSize),
     turnPages: Math.floor(turnBytes / pageSize),
-    detail: options.detail ?? false,
+    detail,
     scheduler,
   };
 }

@@ -1,6 +1,6 @@
 import { Observable } from 'rxjs';
 import type { SnapshotMemory } from '../memory/contract';
-import { checkCapacity } from '../storage/checkCapacity';
+import { checkSink } from '../storage/checkCapacity';
 import type { Sink } from '../storage/Sink';
 import type { SnapshotEvent } from './events';
 import { resolveOptions, type SnapshotOptions } from './options';
@@ -19,7 +19,8 @@ import { SnapshotRun } from './SnapshotRun';
  * Unsubscribing, or any error, unprotects every page, releases every waiting
  * write, returns every pool buffer and aborts the sink; no `done` is emitted.
  *
- * @throws OptionError (synchronously) for a bad option or sink capacity.
+ * @throws OptionError (synchronously) for a bad option, or a sink without the
+ *   contract's methods or with a bad capacity.
  * @example
  * snapshot(memory, new MemorySink(), { strategy: 'copy' })
  *   .pipe(filter((e) => e.type === 'done'))
@@ -27,6 +28,6 @@ import { SnapshotRun } from './SnapshotRun';
  */
 export function snapshot(memory: SnapshotMemory, sink: Sink, options: SnapshotOptions = {}): Observable<SnapshotEvent> {
   const resolved = resolveOptions(options, memory.pageSize);
-  checkCapacity(sink.capacity);
+  checkSink(sink);
   return new Observable<SnapshotEvent>((subscriber) => new SnapshotRun(memory, sink, resolved, subscriber).start());
 }

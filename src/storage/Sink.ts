@@ -49,7 +49,10 @@ export interface Sink {
   readonly capacity: number;
   /** Called once at t0, before any write. May throw to refuse the snapshot. */
   start(header: SnapshotHeader): void;
-  /** Stores one run; calls `done` when it is stored (or failed). May call it synchronously. */
+  /**
+   * Stores one run; calls `done` when it is stored (or failed). May call it
+   * synchronously. A `write` that throws counts as a failed write.
+   */
   write(run: PageRun, done: SinkCallback): void;
   /** Called after the last write completed: finish the output, then call `done`. */
   end(done: SinkCallback): void;

@@ -16,9 +16,10 @@ export function resolveStrategy(strategy: unknown): Strategy {
     typeof strategy === 'object' &&
     strategy !== null &&
     typeof (strategy as Strategy).serve === 'function' &&
-    typeof (strategy as Strategy).name === 'string'
+    typeof (strategy as Strategy).name === 'string' &&
+    typeof (strategy as Strategy).usesPool === 'boolean'
   ) {
     return strategy as Strategy;
   }
-  throw new OptionError('strategy', "'queue', 'copy' or a Strategy object", strategy);
+  throw new OptionError('strategy', "'queue', 'copy' or a Strategy object ({ name, usesPool, serve })", strategy);
 }

@@ -91,6 +91,34 @@ describe('PagedMemory', () => {
     session.close();
   });
 
+  it('lands writes to a page in arrival order, even behind a write that spans a protected page', () => {
+    const memory = twoBlocks();
+    const session = memory.protect(() => undefined);
+    session.unprotect(1, 1);
+    // W1 covers pages 0 (protected) and 1 (writable); W2, later, only page 1.
+    void memory.write('ram', 500, new Uint8Array(40).fill(0x11));
+    void memory.write('ram', 520, new Uint8Array([0x22]));
+    expect(memory.read('ram', 520, 1)[0]).toBe(0);
+    session.unprotect(0, 1);
+    expect(memory.read('ram', 520, 1)[0]).toBe(0x22);
+    expect(memory.read('ram', 500, 1)[0]).toBe(0x11);
+    session.close();
+  });
+
+  it('lands a later single-page write after an earlier write across pages that waits longer', () => {
+    const memory = twoBlocks();
+    const session = memory.protect(() => undefined);
+    // W1 covers pages 0 and 1, both protected; W2, later, only page 0.
+    void memory.write('ram', 500, new Uint8Array(40).fill(0x11));
+    void memory.write('ram', 505, new Uint8Array([0x22]));
+    session.unprotect(0, 1);
+    expect(memory.read('ram', 505, 1)[0]).toBe(0);
+    session.unprotect(1, 1);
+    expect(memory.read('ram', 505, 1)[0]).toBe(0x22);
+    expect(memory.read('ram', 500, 1)[0]).toBe(0x11);
+    session.close();
+  });
+
   it('copies the data of a faulting write, so the caller may reuse its buffer', () => {
     const memory = twoBlocks();
     const session = memory.protect(() => undefined);

@@ -11,6 +11,8 @@ describe('snapshot options', () => {
     [{ runBytes: 100 }, 'runBytes'],
     [{ turnBytes: 0 }, 'turnBytes'],
     [{ scheduler: {} }, 'scheduler'],
+    [{ detail: 'yes' }, 'detail'],
+    [{ strategy: { name: 'mine', serve: () => undefined } }, 'strategy'],
   ])('refuses %j naming `%s`', (options, option) => {
     const memory = numberedMemory(2);
     let error: unknown;
@@ -29,5 +31,16 @@ describe('snapshot options', () => {
     expect(() => new VirtualSink({ scheduler: new VirtualTimeScheduler(), capacity })).toThrowError(OptionError);
     const sink = { capacity, start() {}, write() {}, end() {}, abort() {} };
     expect(() => snapshot(numberedMemory(1), sink)).toThrowError(/`capacity`/);
+  });
+
+  it.each([null, {}, { capacity: 1, start() {}, write() {}, end() {} }])('refuses a sink without the contract %#', (sink) => {
+    let error: unknown;
+    try {
+      snapshot(numberedMemory(1), sink as never);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(OptionError);
+    expect((error as OptionError).option).toBe('sink');
   });
 });
