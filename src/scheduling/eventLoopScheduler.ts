@@ -72,7 +72,8 @@ class EventLoopAction<T> extends Subscription implements SchedulerAction<T> {
  * yield to I/O. Delays under 2 ms, which `setTimeout` would round up to a
  * millisecond or more, are kept by polling the clock once per event-loop turn
  * (the loop keeps serving I/O meanwhile); longer ones sleep in `setTimeout`
- * and poll the last millisecond. Work never runs early.
+ * and poll the last millisecond. Work never runs early. Polling costs CPU
+ * while such a wait is pending: the loop spins through `setImmediate`.
  */
 export const eventLoopScheduler: SchedulerLike = {
   now,
