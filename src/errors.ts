@@ -3,6 +3,8 @@
  * parsing messages, and a message that says which option, byte or page is wrong.
  */
 
+import { formatDuration } from './sim/format';
+
 /** An option had a value outside what it accepts. `option` names it. */
 export class OptionError extends TypeError {
   override readonly name = 'OptionError';
@@ -172,6 +174,44 @@ export class FileChangedError extends Error {
     super(
       `${JSON.stringify(path)} changed while it was read (${what}); ` +
         (memoryWritten ? 'memory may hold part of it: restore again' : 'nothing was written to memory'),
+    );
+  }
+}
+
+/** How a simulated snapshot was seen to never end (see `SimulationStalledError`). */
+export type StallCondition = 'idle' | 'no-progress' | 'over-time';
+
+/**
+ * `simulate` gave up on a snapshot that would never end, and cancelled it
+ * (every page unprotected, every writer released). `condition` says how it
+ * was seen, all in virtual time:
+ * - `idle`: nothing was left to run on the clock (every writer blocked, or
+ *   none) and the snapshot had not ended: it waits for a callback that never
+ *   comes, such as a sink's write or end.
+ * - `no-progress`: writers kept the clock running, but the pipeline handed
+ *   nothing to storage (no write, no end) for `limitMs`: a thousand times the
+ *   longest a working pipeline goes between two hand-overs.
+ * - `over-time`: the run reached `limitMs` from t0, twice the longest any
+ *   correct snapshot of that memory on that device takes.
+ */
+export class SimulationStalledError extends Error {
+  override readonly name = 'SimulationStalledError';
+  constructor(
+    readonly condition: StallCondition,
+    /** Virtual time (ms) at which the simulation gave up. */
+    readonly atMs: number,
+    /** Virtual time (ms) at which the pipeline last handed a write or the end to storage. */
+    readonly lastProgressMs: number,
+    /** The limit that was reached, in virtual ms: without progress (`no-progress`) or from t0 (`over-time`); 0 for `idle`. */
+    readonly limitMs: number,
+  ) {
+    const last = `the last write or end reached the simulated storage at ${formatDuration(lastProgressMs)}`;
+    super(
+      condition === 'idle'
+        ? `The simulated snapshot stalled at ${formatDuration(atMs)} of virtual time: nothing was left to run (every writer blocked, or none) and it had not ended; ${last}. A sink whose write or end never calls back?`
+        : condition === 'no-progress'
+          ? `The simulated snapshot stalled: nothing reached the simulated storage for ${formatDuration(limitMs)} of virtual time (${last}), while the writers kept running. A sink whose write or end never calls back?`
+          : `The simulated snapshot ran past its limit of ${formatDuration(limitMs)} of virtual time, twice what a correct snapshot takes with every page in its own write; ${last}.`,
     );
   }
 }

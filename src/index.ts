@@ -61,7 +61,8 @@ export { eventLoopScheduler } from './scheduling/eventLoopScheduler';
 export type { StallSummary } from './metrics/StallRecorder';
 
 // Errors.
-export { ForeignBufferError, OptionError, OutOfBlockError, SinkError, SnapshotInProgressError } from './errors';
+export { ForeignBufferError, OptionError, OutOfBlockError, SimulationStalledError, SinkError, SnapshotInProgressError } from './errors';
+export type { StallCondition } from './errors';
 
 // The simulator: the same pipeline in virtual time, over a memory without bytes,
 // a simulated storage device and a seeded write workload.

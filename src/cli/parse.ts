@@ -34,12 +34,15 @@ export function parseSize(text: string): number {
   return bytes;
 }
 
-/** A comma-separated list, each item parsed by `parse`. */
+/**
+ * A comma-separated list, each item parsed by `parse`. A value given twice
+ * (after parsing: `16MiB,16384KiB` too) is kept once, where it first came.
+ */
 export function parseList<T>(parse: (item: string) => T): (text: string) => T[] {
   return (text) => {
     const items = text.split(',').map((s) => s.trim());
     if (items.some((s) => s.length === 0)) throw new InvalidArgumentError(`expected a comma-separated list, got ${JSON.stringify(text)}`);
-    return items.map(parse);
+    return [...new Set(items.map(parse))];
   };
 }
 
@@ -51,22 +54,23 @@ export function parseChoice<T extends string>(choices: readonly T[]): (text: str
   };
 }
 
-/** An integer from `min` up. */
+/** A decimal integer from `min` up, digits only: not `0x10`, `1e3`, `2.0` or `+1`. */
 export function parseInteger(min: number): (text: string) => number {
   return (text) => {
     const n = Number(text);
-    if (text.trim() === '' || !Number.isSafeInteger(n) || n < min) {
-      throw new InvalidArgumentError(`expected an integer from ${min} up, got ${JSON.stringify(text)}`);
+    if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(n) || n < min) {
+      throw new InvalidArgumentError(`expected a decimal integer from ${min} up, got ${JSON.stringify(text)}`);
     }
     return n;
   };
 }
 
-/** A finite number in [min, max] (or above `min` when `exclusiveMin`). */
+/** A decimal number (`0.9`, `.5`, `1e3`; not `0x10`) in [min, max], or above `min` when `exclusiveMin`. */
 export function parseNumber(min: number, max = Infinity, exclusiveMin = false): (text: string) => number {
   return (text) => {
     const n = Number(text);
-    const ok = text.trim() !== '' && Number.isFinite(n) && (exclusiveMin ? n > min : n >= min) && n <= max;
+    const decimal = /^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i.test(text);
+    const ok = decimal && Number.isFinite(n) && (exclusiveMin ? n > min : n >= min) && n <= max;
     if (!ok) {
       const range = max === Infinity ? `${exclusiveMin ? 'above' : 'from'} ${min}` : `from ${min} to ${max}`;
       throw new InvalidArgumentError(`expected a number ${range}, got ${JSON.stringify(text)}`);

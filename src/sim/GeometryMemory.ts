@@ -104,7 +104,9 @@ export class GeometryMemory implements SnapshotMemory {
   /** @internal Makes pages writable and releases the writes waiting on them. */
   unprotectPages(first: number, count: number): void {
     const end = first + count;
-    this.states.fill(PageState.Writable, first, end);
+    // One page (a fault or a copy) by assignment: `fill` costs a call for it.
+    if (count === 1) this.states[first] = PageState.Writable;
+    else this.states.fill(PageState.Writable, first, end);
     if (this.waiters.size === 0) return;
     // Step 1: one page, the common case for faults and copies: no lists to build.
     if (count === 1) {

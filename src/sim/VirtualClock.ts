@@ -87,11 +87,24 @@ export class VirtualClock implements SchedulerLike {
 
   /** Runs every due action in order, advancing the clock, until none is left. */
   flush(): void {
-    for (let action = this.pop(); action !== undefined; action = this.pop()) {
+    this.flushUntil(Infinity);
+  }
+
+  /**
+   * Runs, in order, every action due at or before `limit` (those they
+   * schedule included), advancing the clock; later ones stay queued. Returns
+   * whether any are left. `flushUntil(t)` then `flushUntil(Infinity)` runs the
+   * same actions in the same order as `flush()`.
+   */
+  flushUntil(limit: number): boolean {
+    const heap = this.heap;
+    while (heap.length !== 0 && (heap[0] as Queued).due <= limit) {
+      const action = this.pop() as Queued;
       this.time = action.due;
       this.ran++;
       action.run();
     }
+    return heap.length !== 0;
   }
 
   /** @internal (Re)queues `action` at `delay` from now; a delay that is not finite never runs. */

@@ -19,10 +19,10 @@ const M = { left: 64, right: 20, top: 20, bottom: 52 };
 
 /**
  * A self-contained HTML page for a sweep: per storage profile, an inline SVG
- * plot of writer stall p99 against peak host memory (page states + pool
- * peak, on a log scale), one series per strategy, a one-line answer to
- * "lower writer delay or lower memory?", and the full table. No scripts, no
- * external resources.
+ * plot of writer stall p99 against host memory (`HostMemory.allocatedBytes`:
+ * page states + the whole copy pool, allocated before t0; on a log scale),
+ * one series per strategy, a one-line answer to "lower writer delay or lower
+ * memory?", and the full table. No scripts, no external resources.
  */
 export function sweepHtml(rows: readonly SweepRow[], options: HtmlReportOptions = {}): string {
   const title = options.title ?? 'bgsnap simulate: writer stall against host memory';
@@ -57,7 +57,8 @@ th:first-child, td:first-child, th:nth-child(2), td:nth-child(2) { text-align: l
 <h1>${esc(title)}</h1>
 ${options.subtitle !== undefined ? `<p class="note">${esc(options.subtitle)}</p>` : ''}
 <p class="note">Writer stall: time from a write's fault to its page's unprotect, in virtual time (p99 over all faults).
-Host memory: the page-state map (one byte per page) plus the most copy-pool bytes in use at once.</p>
+Host memory: the page-state map (one byte per page) plus the copy pool, which is allocated in full before t0;
+the table's pool peak is the most of the pool a run used at once.</p>
 ${sections.join('\n')}
 <h2>All runs</h2>
 <table>
@@ -78,20 +79,20 @@ function verdict(rows: readonly SweepRow[]): string {
   if (queue === undefined || copies.length === 0) return '';
   // The copy run with the lowest p99, and among those the least memory.
   const best = [...copies].sort(
-    (a, b) => a.result.stats.stall.p99 - b.result.stats.stall.p99 || a.result.hostMemory.peakBytes - b.result.hostMemory.peakBytes,
+    (a, b) => a.result.stats.stall.p99 - b.result.stats.stall.p99 || a.result.hostMemory.allocatedBytes - b.result.hostMemory.allocatedBytes,
   )[0] as SweepRow;
   const q = queue.result;
   const c = best.result;
   return (
-    `queue: p99 ${formatMs(q.stats.stall.p99)} with ${formatBytes(q.hostMemory.peakBytes)}, done in ${formatDuration(q.stats.durationMs)}; ` +
-    `copy at its best (pool ${formatBytes(best.poolBytes)}): p99 ${formatMs(c.stats.stall.p99)} with ${formatBytes(c.hostMemory.peakBytes)}, ` +
+    `queue: p99 ${formatMs(q.stats.stall.p99)} with ${formatBytes(q.hostMemory.allocatedBytes)}, done in ${formatDuration(q.stats.durationMs)}; ` +
+    `copy at its best (pool ${formatBytes(best.poolBytes)}): p99 ${formatMs(c.stats.stall.p99)} with ${formatBytes(c.hostMemory.allocatedBytes)}, ` +
     `done in ${formatDuration(c.stats.durationMs)}.`
   );
 }
 
 /** The SVG plot of one storage's runs. */
 function chart(rows: readonly SweepRow[]): string {
-  const points = rows.map((r) => ({ row: r, x: r.result.hostMemory.peakBytes, y: r.result.stats.stall.p99 }));
+  const points = rows.map((r) => ({ row: r, x: r.result.hostMemory.allocatedBytes, y: r.result.stats.stall.p99 }));
   // Step 1: scales. x is log2 of bytes, widened to at least a factor 4; y is linear from 0.
   let lo = Math.log2(Math.max(1, Math.min(...points.map((p) => p.x))));
   let hi = Math.log2(Math.max(1, Math.max(...points.map((p) => p.x))));
@@ -118,13 +119,13 @@ function chart(rows: readonly SweepRow[]): string {
   }
   parts.push(`<line x1="${M.left}" y1="${H - M.bottom}" x2="${W - M.right}" y2="${H - M.bottom}" stroke="#888"/>`);
   parts.push(`<line x1="${M.left}" y1="${M.top}" x2="${M.left}" y2="${H - M.bottom}" stroke="#888"/>`);
-  parts.push(`<text x="${(M.left + W - M.right) / 2}" y="${H - 12}" text-anchor="middle">peak host memory (log scale)</text>`);
+  parts.push(`<text x="${(M.left + W - M.right) / 2}" y="${H - 12}" text-anchor="middle">host memory: page states + pool (log scale)</text>`);
   parts.push(`<text transform="translate(14 ${(M.top + H - M.bottom) / 2}) rotate(-90)" text-anchor="middle">writer stall p99</text>`);
 
   // Step 3: one series per strategy, points in order of memory; queue as squares, so a
-  // copy run that behaves like queue (pool 0) shows inside the square.
+  // copy run that behaves like queue (pool 0, the same point) shows inside the square.
   const strategies = [...new Set(points.map((p) => p.row.strategy))];
-  const labels = new Map<string, { x: number; y: number; color: string; text: string[] }>();
+  const marks: { x: number; y: number; color: string; row: SweepRow }[] = [];
   strategies.forEach((strategy, i) => {
     const color = COLORS[strategy] ?? '#555';
     const series = points.filter((p) => p.row.strategy === strategy).sort((a, b) => a.x - b.x);
@@ -132,32 +133,44 @@ function chart(rows: readonly SweepRow[]): string {
       parts.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${series.map((p) => `${f(px(p.x))},${f(py(p.y))}`).join(' ')}"/>`);
     }
     for (const p of series) {
-      const { stats } = p.row.result;
-      const name = strategy === 'queue' ? 'queue' : `pool ${formatBytes(p.row.poolBytes)}`;
-      const tip = `${strategy}, ${name}: p99 ${formatMs(p.y)}, host ${formatBytes(p.x)}, ${stats.faults} faults, done in ${formatDuration(stats.durationMs)}`;
+      const { stats, hostMemory } = p.row.result;
+      const pool = strategy === 'queue' ? '' : ` (pool peak ${formatBytes(hostMemory.poolPeakBytes)})`;
+      const tip = `${pointName(p.row)}: p99 ${formatMs(p.y)}, host ${formatBytes(p.x)}${pool}, ${stats.faults} faults, done in ${formatDuration(stats.durationMs)}`;
       const [x, y] = [px(p.x), py(p.y)];
       parts.push(
         strategy === 'queue'
           ? `<rect x="${f(x - 7)}" y="${f(y - 7)}" width="14" height="14" fill="none" stroke="${color}" stroke-width="2"><title>${esc(tip)}</title></rect>`
           : `<circle cx="${f(x)}" cy="${f(y)}" r="4.5" fill="${color}"><title>${esc(tip)}</title></circle>`,
       );
-      // Points that land on the same spot share one label.
-      const key = `${Math.round(x)},${Math.round(y)}`;
-      const label = labels.get(key) ?? { x, y, color, text: [] };
-      label.text.push(name);
-      labels.set(key, label);
+      marks.push({ x, y, color, row: p.row });
     }
     // The legend, top right.
     const ly = M.top + 8 + i * 16;
     parts.push(`<rect x="${W - M.right - 90}" y="${ly - 8}" width="10" height="10" fill="${color}"/>`);
     parts.push(`<text x="${W - M.right - 74}" y="${ly + 1}">${esc(strategy)}</text>`);
   });
-  // Step 4: labels, to the left of points on the right-hand side so they stay inside.
-  for (const { x, y, color, text } of labels.values()) {
+  // Step 4: labels. Points on the same spot share one; copy without a pool on the queue
+  // point is that point and adds nothing to its label. Labels go to the left of points on
+  // the right-hand side, so they stay inside.
+  const spots = new Map<string, (typeof marks)[number][]>();
+  for (const mark of marks) {
+    const key = `${Math.round(mark.x)},${Math.round(mark.y)}`;
+    spots.set(key, [...(spots.get(key) ?? []), mark]);
+  }
+  for (const here of spots.values()) {
+    const hasQueue = here.some((m) => m.row.strategy === 'queue');
+    const named = here.filter((m) => !(hasQueue && m.row.strategy !== 'queue' && m.row.poolBytes === 0));
+    const { x, y, color } = named[0] as (typeof marks)[number];
+    const text = named.map((m) => (m.row.strategy === 'queue' ? 'queue' : `pool ${formatBytes(m.row.poolBytes)}`)).join(', ');
     const right = x > W * 0.6;
-    parts.push(`<text x="${f(right ? x - 9 : x + 9)}" y="${f(y - 9)}" fill="${color}" text-anchor="${right ? 'end' : 'start'}">${esc(text.join(', '))}</text>`);
+    parts.push(`<text x="${f(right ? x - 9 : x + 9)}" y="${f(y - 9)}" fill="${color}" text-anchor="${right ? 'end' : 'start'}">${esc(text)}</text>`);
   }
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img">\n${parts.join('\n')}\n</svg>`;
+}
+
+/** A run as the plot names it: `queue`, or `copy, pool 16 MiB`. */
+function pointName(row: SweepRow): string {
+  return row.strategy === 'queue' ? 'queue' : `${row.strategy}, pool ${formatBytes(row.poolBytes)}`;
 }
 
 /** The smallest round number (1, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 × 10^n) at or above `v`. */

@@ -1,7 +1,10 @@
+import { OptionError, SimulationStalledError } from '../errors';
+import { DEFAULT_RUN_BYTES } from '../pipeline/options';
 import { snapshot } from '../pipeline/snapshot';
 import type { SnapshotEvent, SnapshotStats } from '../pipeline/events';
-import { checkCapacity } from '../storage/checkCapacity';
+import { checkCapacity, checkSink } from '../storage/checkCapacity';
 import { resolveProfile, type StorageProfile, type StorageProfileName } from '../storage/profiles';
+import type { PageRun, SnapshotHeader, Sink, SinkCallback } from '../storage/Sink';
 import { ThrottledSink } from '../storage/ThrottledSink';
 import type { StrategyName } from '../strategies';
 import type { Strategy } from '../strategies/Strategy';
@@ -61,23 +64,41 @@ export interface SimulateOptions {
   readonly detail?: boolean;
   /** Receives every event of the snapshot, in virtual time. */
   readonly onEvent?: (event: SnapshotEvent) => void;
+  /**
+   * Wraps the simulated storage before the snapshot gets it: `device` is the
+   * storage model (a `ThrottledSink` on the simulation's clock), and the sink
+   * returned is what the pipeline writes to. For logging what reaches
+   * storage, independently of the pipeline's own events, or for modelling a
+   * device that misbehaves (a wrapper may delay callbacks on `clock`). Its
+   * `capacity` is the pipeline's credits.
+   */
+  readonly wrapStorage?: (device: Sink, clock: VirtualClock) => Sink;
 }
 
 /**
- * Host memory the snapshot needs beyond the memory itself, in bytes. Counted:
- * the page-state map and the copy pool. Not counted: bookkeeping that grows
- * with the writers, not the memory (queued faults, waiting writes, fault
- * times), and the JavaScript heap of the pipeline itself.
+ * Host memory the snapshot needs beyond the memory itself, in bytes: the
+ * price of a strategy. Counted: the page-state map and the copy pool. Not
+ * counted: bookkeeping that grows with the writers, not the memory (queued
+ * faults, waiting writes, fault times), and the JavaScript heap of the
+ * pipeline itself.
  */
 export interface HostMemory {
   /** The page-state map: one byte per page, for either strategy. */
   readonly stateBytes: number;
   /** The copy pool as allocated before t0: `poolPages × pageSize` (0 for `queue`). */
   readonly poolBytes: number;
-  /** The most pool bytes holding copies at once. */
+  /**
+   * The most pool bytes holding copies at once. Not a price: the pool is
+   * allocated in full before t0 whatever part of it the run uses. It says how
+   * much of the pool this workload needed.
+   */
   readonly poolPeakBytes: number;
-  /** `stateBytes + poolPeakBytes`: the most the strategy held at once. The sweep plots it. */
-  readonly peakBytes: number;
+  /**
+   * `stateBytes + poolBytes`: what the snapshot holds from before t0 to its
+   * end, used or not (for `queue`, the page states alone). The sweep's table
+   * shows it as `host` and its plot puts it on the x axis.
+   */
+  readonly allocatedBytes: number;
 }
 
 /** The workload as run, and what the writers saw. */
@@ -105,7 +126,13 @@ export interface SimulationResult {
  * same result. Runs synchronously, in wall time that grows with the pages
  * and the writes, not with the bytes.
  *
- * @throws OptionError for a bad option; any error the snapshot ends with.
+ * The run is bounded: a snapshot that would never end (a sink that never
+ * calls back, say) is cancelled and reported as a `SimulationStalledError`,
+ * rather than leaving the writers, and the call, running forever. Its limits
+ * (`stallLimits`) lie far past anything a working pipeline reaches.
+ *
+ * @throws OptionError for a bad option; `SimulationStalledError` for a
+ *   snapshot that would never end; any error the snapshot ends with.
  * @example
  * const memory = new GeometryMemory({ blocks: [{ name: 'ram', size: 64 * 2 ** 30 }] });
  * const { stats } = simulate(memory, { strategy: 'queue', storage: 'hdd' });
@@ -118,10 +145,22 @@ export function simulate(memory: GeometryMemory, options: SimulateOptions = {}):
   const seed = checkSeed(options.seed ?? 1);
   const memoryBytes = memory.pageCount * memory.pageSize;
   const workload = resolveWorkload(options.workload, memoryBytes);
+  const { wrapStorage } = options;
+  if (wrapStorage !== undefined && typeof wrapStorage !== 'function') {
+    throw new OptionError('wrapStorage', 'a function from the device and the clock to a Sink', wrapStorage);
+  }
 
-  // Step 2: a fresh virtual clock; the device model and the writers run on it.
+  // Step 2: a fresh virtual clock; the device model and the writers run on it. The
+  // pipeline writes through a ProgressSink, which notes when it last handed anything over.
   const scheduler = new VirtualClock();
-  const sink = new ThrottledSink(new DiscardSink(capacity), { profile: storage, scheduler });
+  const device = new ThrottledSink(new DiscardSink(capacity), { profile: storage, scheduler });
+  const storageSink = wrapStorage === undefined ? device : wrapStorage(device, scheduler);
+  try {
+    checkSink(storageSink);
+  } catch (error) {
+    throw error instanceof OptionError ? new OptionError('wrapStorage', `a function that returns ${error.expected}`, storageSink) : error;
+  }
+  const sink = new ProgressSink(storageSink, scheduler);
   // Stream 0 places the hot set; stream i + 1 drives writer i alone, so a writer's pages
   // and think times are the same under every strategy and storage (common random numbers).
   const streams = randomStreams(seed, workload.writers + 1);
@@ -156,34 +195,116 @@ export function simulate(memory: GeometryMemory, options: SimulateOptions = {}):
   // A snapshot that could not start (the memory has one running) fails here, writers idle.
   if (failure === undefined) writers.start();
 
-  // Step 4: run virtual time until nothing is left to do.
+  // Step 4: run virtual time until the snapshot ends, or until it is seen never to.
+  const limits = stallLimits(memory, storage, capacity, options.runBytes ?? DEFAULT_RUN_BYTES);
   try {
-    scheduler.flush();
+    for (;;) {
+      // Run up to the sooner limit: no progress for too long, or the run too long.
+      const limit = Math.min(sink.lastAt + limits.noProgressMs, limits.overTimeMs);
+      const more = scheduler.flushUntil(limit);
+      if (stats !== undefined || failure !== undefined) break;
+      if (!more) throw new SimulationStalledError('idle', scheduler.now(), sink.lastAt, 0);
+      // Progress came during the flush: its limit is later, go on.
+      if (limit < limits.overTimeMs && sink.lastAt + limits.noProgressMs > limit) continue;
+      throw limit < limits.overTimeMs
+        ? new SimulationStalledError('no-progress', limit, sink.lastAt, limits.noProgressMs)
+        : new SimulationStalledError('over-time', limit, sink.lastAt, limits.overTimeMs);
+    }
   } finally {
+    // The writers first, so that the pages unprotected by the cancel leave them idle.
     writers.stop();
     subscription.unsubscribe();
   }
   if (failure !== undefined) throw failure.error;
-  if (stats === undefined) throw new Error('The simulated snapshot stopped before its end: no work was left and no `done` came');
+  // The loop ends with the snapshot's error, thrown above, or its `done`.
+  const doneStats = stats as SnapshotStats;
 
   // Step 5: the pipeline's stats, the writers' side, and the host memory.
   const writerStats = writers.stats;
   const stateBytes = memory.pageCount;
   return {
-    stats,
+    stats: doneStats,
     storage: typeof options.storage === 'string' || options.storage === undefined ? { ...storage, name: options.storage ?? 'ssd' } : { ...storage },
     capacity,
     seed,
     workload: {
       ...workload,
       ...writerStats,
-      blockedShare: workload.writers === 0 || stats.durationMs === 0 ? 0 : writerStats.blockedMs / (workload.writers * stats.durationMs),
+      blockedShare: workload.writers === 0 || doneStats.durationMs === 0 ? 0 : writerStats.blockedMs / (workload.writers * doneStats.durationMs),
     },
     hostMemory: {
       stateBytes,
-      poolBytes: stats.pool.pages * stats.pageSize,
-      poolPeakBytes: stats.pool.peakBytes,
-      peakBytes: stateBytes + stats.pool.peakBytes,
+      poolBytes: doneStats.pool.pages * doneStats.pageSize,
+      poolPeakBytes: doneStats.pool.peakBytes,
+      allocatedBytes: stateBytes + doneStats.pool.pages * doneStats.pageSize,
     },
   };
+}
+
+/** The limits past which `simulate` gives up on a snapshot, in virtual ms. */
+export interface StallLimits {
+  /** The longest the pipeline may hand nothing to storage (no write, no end). */
+  readonly noProgressMs: number;
+  /** The latest, from t0, the snapshot may end. */
+  readonly overTimeMs: number;
+}
+
+/**
+ * The limits for a snapshot of `memory` on `storage` with `capacity` writes
+ * in flight, both far past anything a working pipeline reaches:
+ * - No progress: 1000 × `capacity` × (latency + runBytes / bandwidth), at
+ *   least 1 s. A working pipeline hands a write over whenever one completes
+ *   and work is left, and ends the sink once the last completes, so it never
+ *   goes longer without a hand-over than its in-flight writes take one after
+ *   another: `capacity` writes of at most `runBytes`.
+ * - Over time: 2 × (pages × latency + bytes / bandwidth), at least 1 min.
+ *   Each page is written once and the device is never left idle while the
+ *   snapshot runs, so even with every page in its own write, one at a time,
+ *   it ends by half of this.
+ */
+export function stallLimits(memory: GeometryMemory, storage: Required<StorageProfile>, capacity: number, runBytes: number): StallLimits {
+  const { bandwidth, latency } = storage;
+  const bytes = memory.pageCount * memory.pageSize;
+  const writeMs = latency + (Math.min(runBytes, bytes) / bandwidth) * 1000;
+  return {
+    noProgressMs: Math.max(1000, 1000 * capacity * writeMs),
+    overTimeMs: Math.max(60_000, 2 * (memory.pageCount * latency + (bytes / bandwidth) * 1000)),
+  };
+}
+
+/**
+ * The sink the pipeline writes to: the storage, noting when the pipeline last
+ * handed it a write or the end — the simulation's measure of progress.
+ */
+class ProgressSink implements Sink {
+  /** Virtual time of the last `start`, `write` or `end`. */
+  lastAt = 0;
+
+  constructor(
+    private readonly inner: Sink,
+    private readonly clock: VirtualClock,
+  ) {}
+
+  get capacity(): number {
+    return this.inner.capacity;
+  }
+
+  start(header: SnapshotHeader): void {
+    this.lastAt = this.clock.now();
+    this.inner.start(header);
+  }
+
+  write(run: PageRun, done: SinkCallback): void {
+    this.lastAt = this.clock.now();
+    this.inner.write(run, done);
+  }
+
+  end(done: SinkCallback): void {
+    this.lastAt = this.clock.now();
+    this.inner.end(done);
+  }
+
+  abort(reason: unknown): void | PromiseLike<void> {
+    return this.inner.abort(reason);
+  }
 }

@@ -18,12 +18,16 @@ export function resultRows(result: SimulationResult): string[][] {
     ['writer stall', `p50 ${formatMs(stats.stall.p50)}, p99 ${formatMs(stats.stall.p99)}, max ${formatMs(stats.stall.max)}`],
     ['writers', `${w.writes} writes, ${w.blocked} blocked, ${formatShare(w.blockedShare)} of their time blocked`],
     ['pool', `${stats.pool.pages} pages (${formatBytes(hostMemory.poolBytes)}), peak ${stats.pool.peakPages} (${formatBytes(hostMemory.poolPeakBytes)})`],
-    ['host memory', `${formatBytes(hostMemory.peakBytes)} peak = page states ${formatBytes(hostMemory.stateBytes)} + pool peak ${formatBytes(hostMemory.poolPeakBytes)}`],
+    ['host memory', `${formatBytes(hostMemory.allocatedBytes)} = page states ${formatBytes(hostMemory.stateBytes)} + pool ${formatBytes(hostMemory.poolBytes)}, allocated before t0`],
   ];
 }
 
-/** The header of `sweepRows`. */
-export const SWEEP_COLUMNS = ['storage', 'strategy', 'pool', 'faults', 'stall p50', 'p99', 'max', 'blocked', 'duration', 'host peak'] as const;
+/**
+ * The header of `sweepRows`. `host` is the host memory a run holds from before
+ * t0 to its end (`HostMemory.allocatedBytes`: page states + the whole pool);
+ * `pool peak` is the most of the pool it used at once.
+ */
+export const SWEEP_COLUMNS = ['storage', 'strategy', 'pool', 'faults', 'stall p50', 'p99', 'max', 'blocked', 'duration', 'host', 'pool peak'] as const;
 
 /** A sweep as table rows, header first. */
 export function sweepRows(rows: readonly SweepRow[]): string[][] {
@@ -39,7 +43,8 @@ export function sweepRows(rows: readonly SweepRow[]): string[][] {
       formatMs(stats.stall.max),
       formatShare(workload.blockedShare),
       formatDuration(stats.durationMs),
-      formatBytes(hostMemory.peakBytes),
+      formatBytes(hostMemory.allocatedBytes),
+      strategy === 'queue' ? '-' : formatBytes(hostMemory.poolPeakBytes),
     ]),
   ];
 }

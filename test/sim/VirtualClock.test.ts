@@ -59,4 +59,23 @@ describe('VirtualClock', () => {
     clock.flush();
     expect(seen).toEqual([...delays].sort((a, b) => a - b));
   });
+
+  it('flushes up to a limit, leaving later actions queued, in the order flush() runs them', () => {
+    const clock = new VirtualClock();
+    const log: string[] = [];
+    clock.schedule(() => log.push(`a@${clock.now()}`), 5);
+    clock.schedule(() => {
+      log.push(`b@${clock.now()}`);
+      clock.schedule(() => log.push(`c@${clock.now()}`), 2);
+      clock.schedule(() => log.push(`d@${clock.now()}`), 4);
+    }, 1);
+    expect(clock.flushUntil(3)).toBe(true);
+    expect(log).toEqual(['b@1', 'c@3']);
+    expect(clock.now()).toBe(3);
+    expect(clock.nextDue).toBe(5);
+    expect(clock.flushUntil(4.5)).toBe(true);
+    expect(log).toHaveLength(2);
+    expect(clock.flushUntil(Infinity)).toBe(false);
+    expect(log).toEqual(['b@1', 'c@3', 'a@5', 'd@5']);
+  });
 });

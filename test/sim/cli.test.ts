@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -71,6 +71,65 @@ describe('bgsnap simulate (compiled CLI)', () => {
       expect(rest).toEqual(["Run 'bgsnap simulate --help' for the options."]);
     }
     expect(bgsnap('simulate', '--memory', '1000').stderr).toMatch(/^error: option '--memory': expected a positive multiple of the page size/);
+  });
+
+  it('takes decimal integers only', () => {
+    for (const [flag, value] of [['--writers', '0x10'], ['--seed', '1e3'], ['--capacity', '2.0'], ['--writers', '+1']]) {
+      const r = bgsnap('simulate', '--memory', '1MiB', flag as string, value as string);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`expected a decimal integer from ${flag === '--capacity' ? 1 : 0} up, got "${value}"`);
+    }
+    expect(bgsnap('simulate', '--memory', '1MiB', '--writers', '3', '--seed', '007').code).toBe(0);
+  });
+
+  it('refuses --hot-share without a hot set and --zipf-exponent without zipf, naming the flag they need', () => {
+    const cases = [
+      [['--hot-share', '0.5'], "error: option '--hot-share <share>' needs --hot <size> (a hot set above 0 bytes)"],
+      [['--hot', '0', '--hot-share', '0.5'], "error: option '--hot-share <share>' needs --hot <size> (a hot set above 0 bytes)"],
+      [['--zipf-exponent', '2'], "error: option '--zipf-exponent <s>' needs --distribution zipf"],
+      [['--distribution', 'uniform', '--zipf-exponent', '2'], "error: option '--zipf-exponent <s>' needs --distribution zipf"],
+    ] as const;
+    for (const [args, reason] of cases) {
+      const r = bgsnap('simulate', '--memory', '1MiB', ...args);
+      expect(r.code).toBe(2);
+      expect(r.stderr.split('\n')[0]).toBe(reason);
+    }
+    expect(bgsnap('simulate', '--memory', '1MiB', '--hot', '64KiB', '--hot-share', '0.5', '--distribution', 'zipf', '--zipf-exponent', '2').code).toBe(0);
+  });
+
+  it('runs a value listed twice once', () => {
+    expect(bgsnap('simulate', '--memory', '1MiB', '--storage', 'ssd,ssd', '--strategy', 'copy,copy').code).toBe(0);
+    const r = bgsnap('simulate', '--sweep', '--memory', '1MiB', '--storage', 'nvme,ssd,nvme', '--strategy', 'queue,queue', '--pool', '0,0');
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split('\n').slice(1, -1).map((line) => line.split(/ +/).slice(0, 2).join(' '))).toEqual(['nvme queue', 'ssd queue']);
+  });
+
+  it('refuses a directory for --html before any run (exit 2)', () => {
+    for (const target of [dir, `${join(dir, 'not-yet')}/`]) {
+      const r = bgsnap('simulate', '--sweep', '--memory', '1MiB', '--html', target);
+      expect(r.code).toBe(2);
+      expect(r.stderr.split('\n')[0]).toBe(`error: option '--html <file>': ${JSON.stringify(target)} is a directory; name a file`);
+      expect(r.stderr).not.toContain('[1/');
+    }
+    expect(existsSync(join(dir, 'not-yet'))).toBe(false);
+  });
+
+  it('prints the table before writing the report, so a failed write loses no results', () => {
+    // A link to a file in a folder that does not exist: it passes the checks, then the write fails.
+    const link = join(dir, 'dangling.html');
+    symlinkSync(join(dir, 'gone', 'report.html'), link);
+    const r = bgsnap('simulate', '--sweep', '--memory', '1MiB', '--strategy', 'queue', '--storage', 'nvme', '--html', link);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^storage +strategy +pool +faults/);
+    expect(r.stdout).toMatch(/^nvme +queue /m);
+    expect(r.stderr).toMatch(/^error: ENOENT/m);
+  });
+
+  it('writes the hot share as a percentage in the report', () => {
+    const html = join(dir, 'hot.html');
+    const r = bgsnap('simulate', '--sweep', '--memory', '1MiB', '--strategy', 'queue', '--storage', 'nvme', '--hot', '64KiB', '--hot-share', '0.57', '--html', html);
+    expect(r.code).toBe(0);
+    expect(readFileSync(html, 'utf8')).toContain('hot set 64 KiB taking 57%;');
   });
 
   it('exits 1 on a runtime failure', () => {

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { GeometryMemory, simulate, type SnapshotEvent } from '../../src';
+import { simulate, type Sink, type SnapshotEvent } from '../../src';
 import { expectAllUnprotected, expectEachPageOnce, expectPoolBound } from '../support/invariants';
+import { expectReleasedAfterSave, WatchedMemory, type StoredWrite } from './support/watched';
 
 const scenarioArb = fc.record({
   pageSize: fc.constantFrom(512, 4096),
@@ -31,12 +32,28 @@ type Scenario = typeof scenarioArb extends fc.Arbitrary<infer S> ? S : never;
 const seen = { faults: 0, fault: 0, copy: 0 };
 
 function check(s: Scenario): void {
-  const memory = new GeometryMemory({
+  const memory = new WatchedMemory({
     pageSize: s.pageSize,
     blocks: s.blockPages.map((pages, i) => ({ name: `b${i}`, size: pages * s.pageSize })),
   });
   const events: SnapshotEvent[] = [];
+  // What reached the simulated storage, logged by the storage's side: not the pipeline's events.
+  const stored: StoredWrite[] = [];
   const result = simulate(memory, {
+    wrapStorage: (device, clock): Sink => {
+      memory.clock = clock;
+      return {
+        capacity: device.capacity,
+        start: (header) => device.start(header),
+        write: (run, done) =>
+          device.write(run, (error) => {
+            if (!error) stored.push({ block: run.block, page: run.page, count: run.count, via: run.via, doneAt: clock.now() });
+            done(error);
+          }),
+        end: (done) => device.end(done),
+        abort: (reason) => device.abort(reason),
+      };
+    },
     strategy: s.strategy,
     poolPages: s.poolPages,
     runBytes: s.runPages * s.pageSize,
@@ -62,6 +79,9 @@ function check(s: Scenario): void {
   const blockIndex = new Map(memory.blocks.map((b, i) => [b.name, i]));
   const log = events.flatMap((e) => (e.type === 'saved' ? [{ block: blockIndex.get(e.block) ?? -1, page: e.page, count: e.count }] : []));
   expectEachPageOnce(memory, log);
+  // The same, and the writers' release times, from witnesses outside the pipeline.
+  expectEachPageOnce(memory, stored);
+  expectReleasedAfterSave(memory, stored);
   expectPoolBound(events, s.strategy === 'copy' ? s.poolPages : 0);
 
   // The stats add up, and agree with what the writers saw.
@@ -70,11 +90,14 @@ function check(s: Scenario): void {
   expect(stats.saved.bulk + stats.saved.fault + stats.saved.copy).toBe(memory.pageCount);
   expect(stats.bytesWritten).toBe(memory.pageCount * s.pageSize);
   expect(workload.blocked).toBe(stats.faults);
+  expect(memory.blocked).toHaveLength(stats.faults);
+  expect(stored).toHaveLength(stats.writes);
   expect(stats.stall.count).toBe(stats.faults);
   expect(stats.faults).toBe(events.filter((e) => e.type === 'fault').length);
   expect(workload.blockedShare).toBeGreaterThanOrEqual(0);
   expect(workload.blockedShare).toBeLessThanOrEqual(1 + 1e-9);
-  expect(hostMemory.peakBytes).toBe(memory.pageCount + stats.pool.peakBytes);
+  expect(hostMemory.allocatedBytes).toBe(memory.pageCount + (s.strategy === 'copy' ? s.poolPages * s.pageSize : 0));
+  expect(hostMemory.poolPeakBytes).toBe(stats.pool.peakBytes);
   seen.faults += stats.faults;
   seen.fault += stats.saved.fault;
   seen.copy += stats.saved.copy;

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GeometryMemory, OptionError, sweep, sweepHtml, type StorageProfileName } from '../../src';
+import { formatBytes } from '../../src/sim/format';
+import { sweepRows } from '../../src/sim/tables';
 
 const memory = new GeometryMemory({ blocks: [{ name: 'ram', size: 64 << 20 }] });
 const workload = { writers: 2, writesPerSecond: 5000 };
@@ -33,7 +35,37 @@ describe('sweep', () => {
     expect(queue?.stats.stall.p50).toBeGreaterThan(1);
     expect(copy1m?.stats.stall.p50).toBe(0);
     expect(copy1m?.stats.stall.p99).toBeLessThan((queue?.stats.stall.p99 ?? 0) / 2);
-    expect(copy1m?.hostMemory.peakBytes).toBeGreaterThan(queue?.hostMemory.peakBytes ?? Infinity);
+    expect(copy1m?.hostMemory.allocatedBytes).toBeGreaterThan(queue?.hostMemory.allocatedBytes ?? Infinity);
+  });
+
+  it('prices host memory as allocated (page states + the whole pool), with the pool peak in its own column', () => {
+    const [head, ...body] = sweepRows(rows);
+    expect(head?.slice(-2)).toEqual(['host', 'pool peak']);
+    const stateBytes = memory.pageCount;
+    body.forEach((cells, i) => {
+      const row = rows[i]!;
+      // copy holds its whole pool from before t0, however little of it the run used.
+      expect(cells.at(-2)).toBe(formatBytes(stateBytes + (row.strategy === 'copy' ? row.poolBytes : 0)));
+      expect(cells.at(-1)).toBe(row.strategy === 'queue' ? '-' : formatBytes(row.result.stats.pool.peakBytes));
+    });
+    // On the ssd a 1 MiB pool peaks far below its size; the price is still the whole pool.
+    const copy1m = rows.find((r) => r.storage === 'ssd' && r.poolBytes === 1 << 20)!.result;
+    expect(copy1m.hostMemory.poolPeakBytes).toBeLessThan(1 << 19);
+    expect(copy1m.hostMemory.allocatedBytes).toBe(stateBytes + (1 << 20));
+  });
+
+  it('plots each run at its allocated host memory, and labels the queue point "queue"', () => {
+    const html = sweepHtml(rows);
+    for (const r of rows) {
+      const host = formatBytes(r.result.hostMemory.allocatedBytes);
+      const name = r.strategy === 'queue' ? 'queue' : `copy, pool ${formatBytes(r.poolBytes)}`;
+      expect(html).toContain(`<title>${name}: p99 `);
+      expect(html).toMatch(new RegExp(`<title>${name}: p99 [^<]*, host ${host.replace('.', '\\.')}[ ,]`));
+    }
+    // copy without a pool is the queue point: one label, "queue", per plot.
+    expect(html).not.toContain('pool 0 B</text>');
+    expect(html.match(/>queue<\/text>/g)).toHaveLength(2 * 2); // the legend and the point's label, per plot
+    expect(html).toContain('page states + pool');
   });
 
   it('writes a self-contained HTML report: one plot per storage and the table', () => {

@@ -1,10 +1,10 @@
-import { accessSync, constants, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { accessSync, constants, statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve, sep } from 'node:path';
 import { Option, type Command } from 'commander';
 import { OptionError } from '../../errors';
 import { storageProfiles, type StorageProfileName } from '../../storage/profiles';
 import type { StrategyName } from '../../strategies';
-import { formatBytes, formatTable } from '../../sim/format';
+import { formatBytes, formatShare, formatTable } from '../../sim/format';
 import { GeometryMemory } from '../../sim/GeometryMemory';
 import { sweepHtml } from '../../sim/htmlReport';
 import { simulate } from '../../sim/simulate';
@@ -97,6 +97,15 @@ function run(flags: SimulateFlags, command: Command): void {
     }
     if (flags.html !== undefined) usageError(command, "option '--html <file>' needs --sweep");
   }
+  if (flags.html !== undefined && isDirectory(flags.html)) {
+    usageError(command, `option '--html <file>': ${JSON.stringify(flags.html)} is a directory; name a file`);
+  }
+  if (flags.hotShare !== undefined && !(flags.hot !== undefined && flags.hot > 0)) {
+    usageError(command, "option '--hot-share <share>' needs --hot <size> (a hot set above 0 bytes)");
+  }
+  if (flags.zipfExponent !== undefined && flags.distribution !== 'zipf') {
+    usageError(command, "option '--zipf-exponent <s>' needs --distribution zipf");
+  }
   const workload: WorkloadOptions = {
     writers: flags.writers,
     writesPerSecond: flags.rate,
@@ -141,15 +150,15 @@ function run(flags: SimulateFlags, command: Command): void {
         process.stderr.write(`[${i + 1}/${total}] ${row.storage} ${row.strategy}${row.strategy === 'queue' ? '' : ` pool ${formatBytes(row.poolBytes)}`}\n`),
     });
     const wallMs = performance.now() - started;
+    // The results first: a report that fails to write loses none of them.
+    print(flags.json ? JSON.stringify({ rows, wallMs }, null, 2) : formatTable(sweepRows(rows)));
     if (flags.html !== undefined) {
       const subtitle =
         `${formatBytes(flags.memory)} memory in ${formatBytes(flags.pageSize)} pages; ` +
         `workload ${describeWorkload(rows[0]?.result.workload)}; seed ${flags.seed}.`;
       writeFileSync(flags.html, sweepHtml(rows, { subtitle }));
     }
-    if (flags.json) return print(JSON.stringify({ rows, wallMs }, null, 2));
-    print(formatTable(sweepRows(rows)));
-    print(`${rows.length} runs in ${(wallMs / 1000).toFixed(2)} s wall time${flags.html !== undefined ? `; wrote ${flags.html}` : ''}`);
+    if (!flags.json) print(`${rows.length} runs in ${(wallMs / 1000).toFixed(2)} s wall time${flags.html !== undefined ? `; wrote ${flags.html}` : ''}`);
   } catch (error) {
     if (error instanceof OptionError) {
       const option = error.option.replace(/\[\d+\]/g, '');
@@ -167,8 +176,18 @@ function pagesOf(bytes: number, pageSize: number): number {
 
 function describeWorkload(w: WorkloadOptions | undefined): string {
   if (w === undefined) return '';
-  const hot = (w.hotSetBytes ?? 0) > 0 ? `, hot set ${formatBytes(w.hotSetBytes ?? 0)} taking ${(w.hotShare ?? 0) * 100}%` : '';
+  const hot = (w.hotSetBytes ?? 0) > 0 ? `, hot set ${formatBytes(w.hotSetBytes ?? 0)} taking ${formatShare(w.hotShare ?? 0)}` : '';
   return `${w.writers} writers × ${w.writesPerSecond} writes/s, ${w.distribution}${hot}`;
+}
+
+/** Whether `path` names a directory: one that exists, or any path ending in a separator. */
+function isDirectory(path: string): boolean {
+  if (path.endsWith('/') || path.endsWith(sep)) return true;
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function print(text: string): void {
