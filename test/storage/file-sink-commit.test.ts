@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Subject, takeUntil } from 'rxjs';
-import { afterEach, expect, it } from 'vitest';
+import { afterAll, afterEach, expect, it } from 'vitest';
 import { FileSinkError, SinkError } from '../../src/errors';
 import { verify } from '../../src/format/verify';
 import { snapshot } from '../../src/pipeline/snapshot';
@@ -20,6 +20,7 @@ afterEach(() => {
   dir.remove();
   dir = tempDir('commit');
 });
+afterAll(() => dir.remove());
 
 const memory = () => filledMemory(4096, [{ name: 'ram', size: 32 * 4096 }], 17);
 
