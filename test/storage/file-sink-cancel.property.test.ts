@@ -12,7 +12,7 @@ import { verify } from '../../src/format/verify';
 import { snapshot } from '../../src/pipeline/snapshot';
 import { FileSink } from '../../src/storage/FileSink';
 import { expectReleased, watchedStrategy } from './invariants';
-import { filledMemory, spyFs, startWriters, tempDir, type Writers } from './support';
+import { fileSinkScenario, filledMemory, spyFs, startWriters, tempDir, type Writers } from './support';
 
 const root = tempDir('cancel');
 afterAll(() => root.remove());
@@ -27,14 +27,7 @@ it('stops cleanly when unsubscribed at any moment', async () => {
   await fc.assert(
     fc.asyncProperty(
       fc.record({
-        strategy: fc.constantFrom('queue' as const, 'copy' as const),
-        pageSize: fc.constantFrom(512, 4096),
-        pages: fc.integer({ min: 4, max: 64 }),
-        capacity: fc.integer({ min: 1, max: 6 }),
-        runPages: fc.integer({ min: 1, max: 6 }),
-        writePages: fc.integer({ min: 1, max: 8 }),
-        poolPages: fc.integer({ min: 0, max: 6 }),
-        writers: fc.integer({ min: 0, max: 3 }),
+        ...fileSinkScenario,
         moment: fc.oneof(
           fc.constant<Moment>({ at: 'started' }),
           fc.record({ at: fc.constant('call' as const), index: fc.integer({ min: 0, max: 24 }), when: fc.constantFrom('before' as const, 'after' as const) }),

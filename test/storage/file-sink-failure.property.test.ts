@@ -9,7 +9,7 @@ import { verify } from '../../src/format/verify';
 import { snapshot } from '../../src/pipeline/snapshot';
 import { FileSink } from '../../src/storage/FileSink';
 import { expectReleased, watchedStrategy } from './invariants';
-import { filledMemory, osError, runToEnd, spyFs, startWriters, tempDir, type Writers } from './support';
+import { fileSinkScenario, filledMemory, osError, runToEnd, spyFs, startWriters, tempDir, type Writers } from './support';
 
 const root = tempDir('fail');
 afterAll(() => root.remove());
@@ -19,14 +19,7 @@ it('fails cleanly wherever a file system call fails', async () => {
   await fc.assert(
     fc.asyncProperty(
       fc.record({
-        strategy: fc.constantFrom('queue' as const, 'copy' as const),
-        pageSize: fc.constantFrom(512, 4096),
-        pages: fc.integer({ min: 4, max: 64 }),
-        capacity: fc.integer({ min: 1, max: 6 }),
-        runPages: fc.integer({ min: 1, max: 6 }),
-        writePages: fc.integer({ min: 1, max: 8 }),
-        poolPages: fc.integer({ min: 0, max: 6 }),
-        writers: fc.integer({ min: 0, max: 3 }),
+        ...fileSinkScenario,
         // Which failing call: the n-th writev, or the fsync, or the link.
         failing: fc.oneof(
           fc.record({ op: fc.constant('writev'), nth: fc.integer({ min: 0, max: 12 }) }),

@@ -3,6 +3,7 @@
  * with known contents, writers that write during a snapshot, and a snapshot
  * run that records what happened.
  */
+import fc from 'fast-check';
 import * as fs from 'node:fs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -202,3 +203,15 @@ export function osError(code: string, op = 'write'): NodeJS.ErrnoException {
 }
 
 export type { Subscription };
+
+/** The shape of a FileSink property scenario, shared by the failure and cancel properties. */
+export const fileSinkScenario = {
+  strategy: fc.constantFrom('queue' as const, 'copy' as const),
+  pageSize: fc.constantFrom(512, 4096),
+  pages: fc.integer({ min: 4, max: 64 }),
+  capacity: fc.integer({ min: 1, max: 6 }),
+  runPages: fc.integer({ min: 1, max: 6 }),
+  writePages: fc.integer({ min: 1, max: 8 }),
+  poolPages: fc.integer({ min: 0, max: 6 }),
+  writers: fc.integer({ min: 0, max: 3 }),
+};
