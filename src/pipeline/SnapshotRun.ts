@@ -15,7 +15,7 @@ import type { ResolvedOptions } from './options';
 /** One save handed to the sink; discriminated on how the page got there. */
 type SaveJob =
   | { readonly via: 'bulk'; readonly block: number; readonly page: number; readonly count: number }
-  | { readonly via: 'fault'; readonly block: number; readonly page: number; readonly count: 1 }
+  | { readonly via: 'fault'; readonly block: number; readonly page: number; readonly count: number }
   | {
       readonly via: 'copy';
       readonly block: number;
@@ -191,10 +191,21 @@ export class SnapshotRun {
   }
 
   private nextFault(): SaveJob | undefined {
+    const states = this.states;
     for (let page = this.faultQueue.shift(); page !== undefined; page = this.faultQueue.shift()) {
-      if (this.states[page] !== PageState.Queued) continue;
-      this.states[page] = PageState.Claimed;
-      return { via: 'fault', block: blockIndexOf(this.blocks, page), page, count: 1 };
+      // Step 1: a page claimed since it was queued (a neighbour's fault write took it) is done.
+      if (states[page] !== PageState.Queued) continue;
+      // Step 2: widen to unsaved neighbours in the block, forward then back, up to the fault run.
+      const block = blockIndexOf(this.blocks, page);
+      const { firstPage, pages } = this.blocks[block] as BlockInfo;
+      const limit = this.options.faultRunPages;
+      let first = page;
+      let end = page + 1;
+      while (end - first < limit && end < firstPage + pages && isUnsaved(states[end])) end++;
+      while (end - first < limit && first > firstPage && isUnsaved(states[first - 1])) first--;
+      // Step 3: claim the run; queued faults inside it are served by this write.
+      states.fill(PageState.Claimed, first, end);
+      return { via: 'fault', block, page: first, count: end - first };
     }
     return undefined;
   }
@@ -364,4 +375,9 @@ export class SnapshotRun {
 
 function isPromiseLike(value: unknown): value is PromiseLike<void> {
   return typeof (value as PromiseLike<void> | undefined)?.then === 'function';
+}
+
+/** Protected and not yet claimed: waiting for the bulk pass or for its queued fault. */
+function isUnsaved(state: number | undefined): boolean {
+  return state === PageState.Protected || state === PageState.Queued;
 }

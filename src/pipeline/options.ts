@@ -26,6 +26,16 @@ export interface SnapshotOptions {
    */
   readonly runBytes?: number;
   /**
+   * Most bytes in one fault write (`queue`, or `copy` with the pool empty):
+   * the faulted page and the still-unsaved pages next to it in its block.
+   * One page serves the writer soonest; more lets a fault save its
+   * neighbours on the way, which pays on storage where each write costs a
+   * seek (on the `hdd` model a 256 KiB write costs 9.7 ms against 8.0 ms for
+   * one page). At least one page; rounded down to whole pages.
+   * @default one page
+   */
+  readonly faultRunBytes?: number;
+  /**
    * Bytes handed to the sink per event-loop turn before the pipeline yields,
    * so a host is never frozen, even by a sink that completes synchronously.
    * At least one page; rounded down to whole pages.
@@ -50,6 +60,7 @@ export interface ResolvedOptions {
   readonly strategy: Strategy;
   readonly poolPages: number;
   readonly runPages: number;
+  readonly faultRunPages: number;
   readonly turnPages: number;
   readonly detail: boolean;
   readonly scheduler: SchedulerLike;
@@ -68,6 +79,10 @@ export function resolveOptions(options: SnapshotOptions, pageSize: number): Reso
   if (!Number.isSafeInteger(runBytes) || runBytes < pageSize) {
     throw new OptionError('runBytes', `an integer of at least one page (${pageSize})`, runBytes);
   }
+  const faultRunBytes = options.faultRunBytes ?? pageSize;
+  if (!Number.isSafeInteger(faultRunBytes) || faultRunBytes < pageSize) {
+    throw new OptionError('faultRunBytes', `an integer of at least one page (${pageSize})`, faultRunBytes);
+  }
   const turnBytes = options.turnBytes ?? DEFAULT_TURN_BYTES;
   if (!Number.isSafeInteger(turnBytes) || turnBytes < pageSize) {
     throw new OptionError('turnBytes', `an integer of at least one page (${pageSize})`, turnBytes);
@@ -82,6 +97,7 @@ export function resolveOptions(options: SnapshotOptions, pageSize: number): Reso
     strategy: resolveStrategy(options.strategy ?? 'copy'),
     poolPages,
     runPages: Math.floor(runBytes / pageSize),
+    faultRunPages: Math.floor(faultRunBytes / pageSize),
     turnPages: Math.floor(turnBytes / pageSize),
     detail,
     scheduler,

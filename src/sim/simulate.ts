@@ -32,6 +32,11 @@ export interface SimulateOptions {
    */
   readonly runBytes?: number;
   /**
+   * Most bytes in one fault write, as in `snapshot()`.
+   * @default one page
+   */
+  readonly faultRunBytes?: number;
+  /**
    * Bytes handed to the sink per turn before the pipeline yields, as in
    * `snapshot()`. In virtual time a yield takes no time, so this only costs
    * simulation work (one zero-delay action per turn).
@@ -175,6 +180,7 @@ export function simulate(memory: GeometryMemory, options: SimulateOptions = {}):
     strategy: options.strategy,
     poolPages: options.poolPages,
     runBytes: options.runBytes,
+    faultRunBytes: options.faultRunBytes,
     turnBytes: options.turnBytes,
     detail: options.detail ?? false,
     scheduler,
@@ -196,7 +202,8 @@ export function simulate(memory: GeometryMemory, options: SimulateOptions = {}):
   if (failure === undefined) writers.start();
 
   // Step 4: run virtual time until the snapshot ends, or until it is seen never to.
-  const limits = stallLimits(memory, storage, capacity, options.runBytes ?? DEFAULT_RUN_BYTES);
+  const largestWrite = Math.max(options.runBytes ?? DEFAULT_RUN_BYTES, options.faultRunBytes ?? memory.pageSize);
+  const limits = stallLimits(memory, storage, capacity, largestWrite);
   try {
     for (;;) {
       // Run up to the sooner limit: no progress for too long, or the run too long.

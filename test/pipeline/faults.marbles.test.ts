@@ -93,4 +93,23 @@ describe('faults', () => {
     expect(stats?.saved).toEqual({ bulk: 3, fault: 1, copy: 0 });
     expect(memory.read('ram', 3 * 512 + 97, 3)).toEqual(new Uint8Array([0xee, 0xee, 0xee]));
   }));
+
+  // Rule: with a fault run, a fault's write also saves the unsaved pages next
+  // to it in its block (forward first), and the bulk pass skips them.
+  it('saves the neighbours of a faulted page in its write, up to faultRunBytes', marbles((m) => {
+    const memory = numberedMemory(6);
+    const sink = new VirtualSink({ scheduler: m.scheduler, capacity: 1, latency: LATENCY });
+    m.hot('    --w').subscribe(() => void memory.write('ram', 4 * 512, W));
+    const saved$ = snapshot(memory, sink, {
+      strategy: 'queue',
+      runBytes: 512,
+      faultRunBytes: 3 * 512,
+      detail: true,
+      scheduler: m.scheduler,
+    });
+    m.expect(saved$.pipe(only('saved'))).toBeObservable(
+      '        -----a----b----c----(d|)',
+      { a: 'bulk 0', b: 'fault 3+3', c: 'bulk 1', d: 'bulk 2' },
+    );
+  }));
 });

@@ -9,6 +9,7 @@ describe('snapshot options', () => {
     [{ poolPages: 1.5 }, 'poolPages'],
     [{ strategy: 'fork' }, 'strategy'],
     [{ runBytes: 100 }, 'runBytes'],
+    [{ faultRunBytes: 511 }, 'faultRunBytes'],
     [{ turnBytes: 0 }, 'turnBytes'],
     [{ scheduler: {} }, 'scheduler'],
     [{ detail: 'yes' }, 'detail'],

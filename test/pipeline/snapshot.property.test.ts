@@ -28,6 +28,7 @@ const scenarioArb = fc.record({
   capacity: fc.integer({ min: 1, max: 4 }),
   poolPages: fc.integer({ min: 0, max: 4 }),
   runPages: fc.integer({ min: 1, max: 4 }),
+  faultRunPages: fc.integer({ min: 1, max: 4 }),
   latencies: fc.array(fc.integer({ min: 0, max: 6 }), { minLength: 1, maxLength: 8 }),
   writes: fc.array(writeArb, { maxLength: 40 }),
   cancelAt: fc.option(fc.integer({ min: 0, max: 60 }), { nil: undefined }),
@@ -75,6 +76,7 @@ async function run(s: Scenario) {
     strategy: s.strategy,
     poolPages: s.poolPages,
     runBytes: s.runPages * s.pageSize,
+    faultRunBytes: s.faultRunPages * s.pageSize,
     detail: true,
     scheduler,
   }).subscribe({ next: (e) => events.push(e), error: (e: unknown) => (error = e) });

@@ -23,6 +23,7 @@ interface SimulateFlags {
   readonly storage: StorageProfileName[];
   readonly capacity?: number;
   readonly runBytes?: number;
+  readonly faultRunBytes?: number;
   readonly turnBytes?: number;
   readonly writers?: number;
   readonly rate?: number;
@@ -46,6 +47,7 @@ const FLAGS: Record<string, string> = {
   storage: '--storage',
   storages: '--storage',
   runBytes: '--run-bytes',
+  faultRunBytes: '--fault-run-bytes',
   turnBytes: '--turn-bytes',
   capacity: '--capacity',
   'workload.writers': '--writers',
@@ -75,6 +77,7 @@ export function registerSimulate(program: Command): Command {
     .addOption(new Option('--storage <names>', `${STORAGES.join(', ')}; a comma list with --sweep`).argParser(parseList(parseChoice(STORAGES))).default(['ssd'], 'ssd'))
     .option('--capacity <n>', 'writes in flight (default: the storage queue depth)', parseInteger(1))
     .option('--run-bytes <size>', 'most bytes in one bulk write (default: 256KiB)', parseSize)
+    .option('--fault-run-bytes <size>', 'most bytes in one fault write: the page and its unsaved neighbours (default: one page)', parseSize)
     .option('--turn-bytes <size>', 'bytes per turn of the save loop (default: 4MiB)', parseSize)
     .option('--writers <n>', 'writers (default: 2)', parseInteger(0))
     .option('--rate <n>', 'writes per second of each writer while not blocked (default: 1000)', parseNumber(0, Infinity, true))
@@ -117,6 +120,7 @@ function run(flags: SimulateFlags, command: Command): void {
   const common = {
     capacity: flags.capacity,
     runBytes: flags.runBytes,
+    faultRunBytes: flags.faultRunBytes,
     turnBytes: flags.turnBytes,
     workload,
     seed: flags.seed,
