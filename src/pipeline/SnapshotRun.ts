@@ -178,7 +178,7 @@ export class SnapshotRun {
   private onFault(page: number): void {
     const at = this.options.scheduler.now();
     this.faults++;
-    if (!this.firstFaultAt.has(page)) this.firstFaultAt.set(page, at);
+    if (this.firstFaultAt.get(page) === undefined) this.firstFaultAt.set(page, at);
     else {
       const later = this.laterFaultsAt.get(page);
       if (later === undefined) this.laterFaultsAt.set(page, [at]);

@@ -8,13 +8,15 @@ export interface StrategyContext {
   /**
    * Serves a fault the queue way: the page is claimed for the next free
    * credit, ahead of pending copies and the bulk pass, written straight from
-   * memory and unprotected when that write completes.
+   * memory (with its unsaved neighbours, up to the snapshot's
+   * `faultRunBytes`) and unprotected when that write completes.
    */
   queue(page: number): void;
   /**
    * Claims the page, copies it into `buffer` and unprotects it at once; the
    * copy is queued for storage ahead of the bulk pass. `written` runs when its
-   * write has completed (or never, if the snapshot ends first).
+   * write has completed (or never, if the snapshot ends first). When the page
+   * is no longer unclaimed, nothing is copied and `written` runs at once.
    */
   copy(page: number, buffer: Uint8Array, written: () => void): void;
 }
