@@ -1,4 +1,5 @@
 /** Small helpers shared by the benchmark scripts. */
+import { formatTable } from '../src/sim/format';
 
 /** The median of some numbers. */
 export function median(values: readonly number[]): number {
@@ -14,11 +15,9 @@ export async function timed(fn: () => unknown): Promise<number> {
   return performance.now() - start;
 }
 
-/** A table of rows, columns padded, to stdout. */
+/** A table of rows, numbers rounded, columns padded as the CLI pads them, to stdout. */
 export function printTable(rows: readonly (readonly (string | number)[])[]): void {
-  const cells = rows.map((r) => r.map((c) => (typeof c === 'number' ? formatNumber(c) : c)));
-  const widths = cells[0]?.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length))) ?? [];
-  for (const r of cells) console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  '));
+  console.log(formatTable(rows.map((r) => r.map((c) => (typeof c === 'number' ? formatNumber(c) : c)))));
 }
 
 function formatNumber(n: number): string {
