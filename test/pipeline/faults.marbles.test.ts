@@ -112,4 +112,32 @@ describe('faults', () => {
       { a: 'bulk 0', b: 'fault 3+3', c: 'bulk 1', d: 'bulk 2' },
     );
   }));
+
+  // Rule: a queued fault inside another fault's run is served by that write:
+  // one save, and both pages are unprotected when it completes.
+  it('serves a queued neighbour with the fault run that covers it', marbles((m) => {
+    const memory = numberedMemory(6);
+    const sink = new VirtualSink({ scheduler: m.scheduler, capacity: 1, latency: LATENCY });
+    m.hot('    --w').subscribe(() => {
+      void memory.write('ram', 3 * 512, W);
+      void memory.write('ram', 4 * 512, W);
+    });
+    const events$ = snapshot(memory, sink, {
+      strategy: 'queue',
+      runBytes: 512,
+      faultRunBytes: 2 * 512,
+      detail: true,
+      scheduler: m.scheduler,
+    });
+    m.expect(events$.pipe(only('saved', 'unprotected'))).toBeObservable(
+      '        -----(su)-(tv)-(bw)-(cx)-(dy|)',
+      {
+        s: 'bulk 0', u: 'u:bulk 0',
+        t: 'fault 3+2', v: 'u:fault 3+2',
+        b: 'bulk 1', w: 'u:bulk 1',
+        c: 'bulk 2', x: 'u:bulk 2',
+        d: 'bulk 5', y: 'u:bulk 5',
+      },
+    );
+  }));
 });
