@@ -63,7 +63,6 @@ export class SnapshotRun {
   private savedBy = { bulk: 0, fault: 0, copy: 0 };
   private faults = 0;
   private writes = 0;
-  private bytesWritten = 0;
   private t0 = 0;
   /** `running` from t0, `ending` while the sink closes, `closed` after teardown. */
   private phase: 'idle' | 'running' | 'ending' | 'closed' = 'idle';
@@ -244,7 +243,6 @@ export class SnapshotRun {
   private written(job: SaveJob, run: PageRun, error: Error | null | undefined): void {
     this.inFlight--;
     if (error) return this.fail(new SinkError('write', error));
-    this.bytesWritten += job.count * this.pageSize;
     this.savedBy[job.via] += job.count;
     if (this.options.detail) {
       const name = (this.blocks[job.block] as BlockInfo).name;
@@ -300,13 +298,18 @@ export class SnapshotRun {
     }
   }
 
+  /** Pages whose writes have completed. */
+  private savedPages(): number {
+    return this.savedBy.bulk + this.savedBy.fault + this.savedBy.copy;
+  }
+
   private emitProgress(): void {
-    const saved = this.savedBy.bulk + this.savedBy.fault + this.savedBy.copy;
+    const saved = this.savedPages();
     this.subscriber.next({
       type: 'progress',
       savedPages: saved,
       totalPages: this.memory.pageCount,
-      bytesWritten: this.bytesWritten,
+      bytesWritten: saved * this.pageSize,
       poolInUse: this.pool.borrowed,
       at: this.options.scheduler.now(),
     });
@@ -322,7 +325,7 @@ export class SnapshotRun {
       stall: this.stalls.summary(),
       pool: { pages: this.pool.size, peakPages: this.pool.peak, peakBytes: this.pool.peak * this.pageSize },
       writes: this.writes,
-      bytesWritten: this.bytesWritten,
+      bytesWritten: this.savedPages() * this.pageSize,
       t0: this.t0,
       durationMs: this.options.scheduler.now() - this.t0,
     };
