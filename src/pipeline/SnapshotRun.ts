@@ -308,6 +308,7 @@ export class SnapshotRun {
     this.subscriber.next({
       type: 'progress',
       savedPages: saved,
+      saved: { ...this.savedBy },
       totalPages: this.memory.pageCount,
       bytesWritten: saved * this.pageSize,
       poolInUse: this.pool.borrowed,

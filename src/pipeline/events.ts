@@ -52,6 +52,8 @@ export interface UnprotectedEvent {
 export interface ProgressEvent {
   readonly type: 'progress';
   readonly savedPages: number;
+  /** `savedPages` by how the pages reached storage. */
+  readonly saved: { readonly bulk: number; readonly fault: number; readonly copy: number };
   readonly totalPages: number;
   readonly bytesWritten: number;
   /** Pool buffers holding copies not yet written. */
