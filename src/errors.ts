@@ -224,3 +224,43 @@ function describe(value: unknown): string {
   if (Array.isArray(value)) return `an array of ${value.length}`;
   return typeof value;
 }
+
+/** A writer thread used after `detach()`, or after the saver declared it gone. */
+export class WriterDetachedError extends Error {
+  override readonly name = 'WriterDetachedError';
+  constructor(
+    readonly writer: number,
+    readonly reason: 'detached' | 'gone',
+  ) {
+    super(
+      reason === 'detached'
+        ? `Writer ${writer} is detached; attach again with attachMemory(handle)`
+        : `Writer ${writer} did not reach a safe point in time and was declared gone; attach again with attachMemory(handle)`,
+    );
+  }
+}
+
+/** `attachMemory` was called more often than one memory has writer slots. */
+export class TooManyWritersError extends RangeError {
+  override readonly name = 'TooManyWritersError';
+  constructor(readonly limit: number) {
+    super(`A memory takes at most ${limit} attached writers over its life`);
+  }
+}
+
+/**
+ * A writer thread completed writes after t0 that the safe point did not see,
+ * so the image may hold some of them: the snapshot fails rather than produce
+ * an image that matches no cut. It takes a writer that was inside a write
+ * while the safe point judged it outside, or one declared gone that came back.
+ */
+export class CutViolationError extends Error {
+  override readonly name = 'CutViolationError';
+  constructor(
+    readonly writer: number,
+    readonly cut: number,
+    readonly completed: number,
+  ) {
+    super(`Writer ${writer} completed ${completed} writes where the cut at t0 said ${cut}; the image is not a consistent cut`);
+  }
+}

@@ -1,8 +1,13 @@
 // Memory: the contract and the SharedArrayBuffer implementation.
 export { PagedMemory } from './memory/PagedMemory';
-export type { PagedMemoryOptions, MemoryBlock } from './memory/PagedMemory';
+export type { PagedMemoryOptions, MemoryBlock, ShareOptions } from './memory/PagedMemory';
 export { PageState } from './memory/contract';
-export type { BlockInfo, FaultHandler, ProtectionSession, SnapshotMemory } from './memory/contract';
+export type { BlockInfo, FaultHandler, ProtectOptions, ProtectionSession, SnapshotMemory } from './memory/contract';
+
+// Writer threads: a shared memory's handle, attached to from a worker.
+export { attachMemory } from './threads/attachMemory';
+export type { MemoryWriter, WriterFaults } from './threads/attachMemory';
+export type { MemoryHandle, SharedBlock } from './threads/handle';
 export type { BlockSpec } from './memory/geometry';
 
 // The pipeline.
@@ -27,7 +32,9 @@ export type { StrategyName } from './strategies';
 export type { Strategy, StrategyContext } from './strategies/Strategy';
 
 // The page-buffer pool.
+export type { PageBufferPool } from './pool/contract';
 export { PagePool } from './pool/PagePool';
+export { SharedPagePool } from './pool/SharedPagePool';
 
 // Storage: the sink contract and its implementations.
 export type { PageRun, SaveVia, Sink, SinkCallback, SnapshotHeader } from './storage/Sink';
@@ -61,7 +68,17 @@ export { eventLoopScheduler } from './scheduling/eventLoopScheduler';
 export type { StallSummary } from './metrics/StallRecorder';
 
 // Errors.
-export { ForeignBufferError, OptionError, OutOfBlockError, SimulationStalledError, SinkError, SnapshotInProgressError } from './errors';
+export {
+  CutViolationError,
+  ForeignBufferError,
+  OptionError,
+  OutOfBlockError,
+  SimulationStalledError,
+  SinkError,
+  SnapshotInProgressError,
+  TooManyWritersError,
+  WriterDetachedError,
+} from './errors';
 export type { StallCondition } from './errors';
 
 // The simulator: the same pipeline in virtual time, over a memory without bytes,

@@ -1,8 +1,16 @@
-import { OutOfBlockError, SnapshotInProgressError } from '../errors';
+import { OptionError, OutOfBlockError, SnapshotInProgressError } from '../errors';
+import type { PageBufferPool } from '../pool/contract';
+import { SharedPagePool } from '../pool/SharedPagePool';
+import { RingEntry, ringBytes, type RingEntryKind } from '../threads/FaultRing';
+import type { MemoryHandle } from '../threads/handle';
+import { CONTROL_WORDS, Control } from '../threads/layout';
+import { confirmCut, safePoint, type SafePoint } from '../threads/safePoint';
+import { SharedState } from '../threads/SharedState';
 import {
   PageState,
   type BlockInfo,
   type FaultHandler,
+  type ProtectOptions,
   type ProtectionSession,
   type SnapshotMemory,
 } from './contract';
@@ -16,6 +24,29 @@ export interface PagedMemoryOptions {
   readonly pageSize?: number;
   /** The named blocks, each a positive multiple of the page size. */
   readonly blocks: readonly BlockSpec[];
+}
+
+/** How `share()` sizes what it adds for writer threads. */
+export interface ShareOptions {
+  /**
+   * Bytes of the page-buffer pool shared with writer threads: the largest
+   * `poolPages × pageSize` a snapshot of this memory can use. Untouched slots
+   * cost address space only.
+   * @default 16 MiB
+   */
+  readonly poolBytes?: number;
+  /**
+   * Entries of the fault ring from writers to the saver: a power of two. A
+   * full ring makes a faulting writer wait; it never drops a fault.
+   * @default 4096
+   */
+  readonly ringEntries?: number;
+  /**
+   * How long t0 waits for a writer thread inside a write before declaring it
+   * gone (a thread terminated mid-write never finishes its write).
+   * @default 1000
+   */
+  readonly safePointTimeoutMs?: number;
 }
 
 /** A block of a `PagedMemory`: its layout and its bytes. */
@@ -62,6 +93,9 @@ export class PagedMemory implements SnapshotMemory {
    */
   private readonly waiters = new Map<number, PendingWrite[]>();
   private session: Session | null = null;
+  /** Set by `share()`: what writer threads attach to. */
+  private shared: { readonly handle: MemoryHandle; readonly state: SharedState; readonly timeoutMs: number } | null = null;
+  private sessions = 0;
 
   constructor(options: PagedMemoryOptions) {
     this.pageSize = checkPageSize(options?.pageSize ?? DEFAULT_PAGE_SIZE);
@@ -175,18 +209,100 @@ export class PagedMemory implements SnapshotMemory {
     return this.session !== null;
   }
 
-  protect(onFault: FaultHandler): ProtectionSession {
+  /**
+   * Shares the memory with writer threads: returns a handle to pass to a
+   * worker (`workerData`, `postMessage`), where `attachMemory(handle)` gives a
+   * synchronous writer. The first call sets up the shared control block, the
+   * fault ring and the pool; later calls return the same handle.
+   * @throws SnapshotInProgressError when first called while a snapshot runs.
+   */
+  share(options: ShareOptions = {}): MemoryHandle {
+    if (this.shared !== null) return this.shared.handle;
     if (this.session !== null) throw new SnapshotInProgressError();
-    const session = new Session(this, onFault);
+    const poolBytes = options.poolBytes ?? 16 * 2 ** 20;
+    if (!Number.isSafeInteger(poolBytes) || poolBytes < 0) throw new OptionError('poolBytes', 'an integer number of bytes from 0 up', poolBytes);
+    const ringEntries = options.ringEntries ?? 4096;
+    if (!Number.isSafeInteger(ringEntries) || ringEntries < 1 || (ringEntries & (ringEntries - 1)) !== 0 || ringEntries > 2 ** 24) {
+      throw new OptionError('ringEntries', 'a power of two from 1 to 2^24', ringEntries);
+    }
+    const timeoutMs = options.safePointTimeoutMs ?? 1000;
+    if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) throw new OptionError('safePointTimeoutMs', 'a positive number of milliseconds', timeoutMs);
+    const poolPages = Math.floor(poolBytes / this.pageSize);
+    const handle: MemoryHandle = {
+      kind: 'bgsnap.memory',
+      version: 1,
+      pageSize: this.pageSize,
+      blocks: this.blocks.map(({ name, size, pages, firstPage, bytes }) => ({
+        name,
+        size,
+        pages,
+        firstPage,
+        buffer: bytes.buffer as SharedArrayBuffer,
+      })),
+      states: this.states.buffer as SharedArrayBuffer,
+      control: new SharedArrayBuffer(CONTROL_WORDS * 4),
+      ring: new SharedArrayBuffer(ringBytes(ringEntries)),
+      poolSlots: new SharedArrayBuffer(poolPages * 4),
+      poolData: new SharedArrayBuffer(poolPages * this.pageSize),
+    };
+    this.shared = { handle, state: new SharedState(handle), timeoutMs };
+    return handle;
+  }
+
+  /** Writer threads attached so far, detached ones included: the length of a snapshot's `cut`. */
+  get writerThreads(): number {
+    return this.shared?.state.writerCount ?? 0;
+  }
+
+  createPool(pages: number): PageBufferPool | undefined {
+    const shared = this.shared;
+    if (shared === null) return undefined;
+    const capacity = shared.state.slots.length;
+    if (!Number.isSafeInteger(pages) || pages < 0 || pages > capacity) {
+      throw new OptionError('poolPages', `an integer from 0 to ${capacity} (the pool this memory shares with writer threads; see share({ poolBytes }))`, pages);
+    }
+    return new SharedPagePool(shared.state, pages);
+  }
+
+  protect(onFault: FaultHandler, options: ProtectOptions = {}): ProtectionSession {
+    if (this.session !== null) throw new SnapshotInProgressError();
+    const session = new Session(this, onFault, options.onCopied);
     this.session = session;
-    this.states.fill(PageState.Protected);
+    const shared = this.shared;
+    if (shared === null) {
+      this.states.fill(PageState.Protected);
+      return session;
+    }
+    // With writer threads, t0 is a safe point; then faults arrive through the ring.
+    const id = ++this.sessions;
+    const poolSize = options.pool instanceof SharedPagePool ? options.pool.size : 0;
+    const c = shared.state.control;
+    session.safePoint = safePoint(
+      shared.state,
+      () => {
+        Atomics.store(c, Control.Session, id);
+        this.states.fill(PageState.Protected);
+        Atomics.store(c, Control.PoolSize, poolSize);
+      },
+      shared.timeoutMs,
+    );
+    session.listen(shared.state, id, options.pool);
     return session;
+  }
+
+  /** @internal A page a writer thread copied: writable now; apply in-process writes waiting on it. */
+  copiedPage(page: number): void {
+    Atomics.store(this.states, page, PageState.Writable);
+    this.shared?.state.wakeWaiters(page, page + 1);
+    const head = this.waiters.get(page)?.[0];
+    if (head !== undefined) this.applyReady([head]);
   }
 
   /** @internal Makes pages writable and applies writes that no longer wait. */
   unprotectPages(first: number, count: number): void {
     const end = first + count;
     this.states.fill(PageState.Writable, first, end);
+    this.shared?.state.wakeWaiters(first, end);
     if (this.waiters.size === 0) return;
     const candidates: PendingWrite[] = [];
     for (let p = first; p < end; p++) {
@@ -200,6 +316,14 @@ export class PagedMemory implements SnapshotMemory {
   endSession(session: Session): void {
     if (this.session !== session) return;
     this.unprotectPages(0, this.pageCount);
+    const shared = this.shared;
+    if (shared !== null) {
+      const c = shared.state.control;
+      Atomics.store(c, Control.PoolSize, 0);
+      Atomics.store(c, Control.Session, 0);
+      shared.state.wakeAll();
+      shared.state.ring.ring();
+    }
     this.session = null;
   }
 
@@ -223,13 +347,57 @@ export class PagedMemory implements SnapshotMemory {
 /** The protection session `PagedMemory.protect` hands out. */
 class Session implements ProtectionSession {
   readonly states: Uint8Array;
+  /** Set when writer threads share the memory. */
+  safePoint: SafePoint | undefined;
+  private shared: SharedState | undefined;
   private closed = false;
 
   constructor(
     private readonly memory: PagedMemory,
     readonly onFault: FaultHandler,
+    private readonly onCopied: ((page: number, buffer: Uint8Array) => void) | undefined,
   ) {
     this.states = memory.states;
+  }
+
+  get cut(): readonly number[] {
+    return this.safePoint?.cut ?? [];
+  }
+
+  get t0PauseMs(): number {
+    return this.safePoint?.pauseMs ?? 0;
+  }
+
+  confirmCut(): Error | undefined {
+    return this.shared === undefined || this.safePoint === undefined ? undefined : confirmCut(this.shared, this.safePoint);
+  }
+
+  /**
+   * Takes the writer threads' faults from the ring until the session closes:
+   * every entry the doorbell announces, then sleep on it again. Entries of an
+   * earlier session are dropped (its pool was reset since).
+   */
+  listen(shared: SharedState, id: number, pool: PageBufferPool | undefined): void {
+    this.shared = shared;
+    const ring = shared.ring;
+    const take = (kind: RingEntryKind, page: number, arg: number, session: number): void => {
+      if (session !== id || this.closed) return;
+      if (kind === RingEntry.Fault) return this.onFault(page);
+      // A writer's own copy: the page is writable from now on.
+      this.memory.copiedPage(page);
+      const buffer = pool instanceof SharedPagePool ? pool.adopt(arg) : undefined;
+      if (buffer !== undefined && this.onCopied !== undefined) this.onCopied(page, buffer);
+      else if (buffer !== undefined) pool?.release(buffer);
+    };
+    const pump = (): void => {
+      if (this.closed) return;
+      const seen = ring.doorbell();
+      ring.drain(take);
+      if (this.closed) return;
+      ring.whenPosted(seen, pump);
+    };
+    // Not now: the snapshot wires its fault handling after \`protect\` returns.
+    queueMicrotask(pump);
   }
 
   view(first: number, count: number): Uint8Array {

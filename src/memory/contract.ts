@@ -4,6 +4,8 @@
  * geometry and protection state but no bytes can implement it too.
  */
 
+import type { PageBufferPool } from '../pool/contract';
+
 /** One named block of pages, laid out in a single global page index. */
 export interface BlockInfo {
   /** Unique, non-empty name. */
@@ -35,6 +37,20 @@ export type PageState = (typeof PageState)[keyof typeof PageState];
 /** Called by the write barrier, once per write and protected page it touches. */
 export type FaultHandler = (page: number) => void;
 
+/** What a snapshot passes to `protect` besides its fault handler. */
+export interface ProtectOptions {
+  /**
+   * The snapshot's page-buffer pool, from `createPool`: writer threads may
+   * copy pages they fault on into it themselves.
+   */
+  readonly pool?: PageBufferPool;
+  /**
+   * A writer thread copied `page` into `buffer` (a buffer of `pool`, now on
+   * loan to the snapshot) and the page is writable again. Counts as a fault.
+   */
+  readonly onCopied?: (page: number, buffer: Uint8Array) => void;
+}
+
 /** A memory that can be snapshotted. */
 export interface SnapshotMemory {
   readonly pageSize: number;
@@ -46,7 +62,13 @@ export interface SnapshotMemory {
    * faults to `onFault` until the session is closed.
    * @throws SnapshotInProgressError when a session is already open.
    */
-  protect(onFault: FaultHandler): ProtectionSession;
+  protect(onFault: FaultHandler, options?: ProtectOptions): ProtectionSession;
+  /**
+   * A pool of `pages` buffers for one snapshot, when the memory keeps its own
+   * (a memory shared with writer threads does, so they can copy into it).
+   * Called before `protect`; without one the snapshot allocates a `PagePool`.
+   */
+  createPool?(pages: number): PageBufferPool | undefined;
 }
 
 /** One snapshot's hold on a memory: from t0 until `close()`. */
@@ -65,4 +87,13 @@ export interface ProtectionSession {
   unprotect(first: number, count: number): void;
   /** Unprotects every page, releases every waiting writer and ends the session. Idempotent. */
   close(): void;
+  /**
+   * Completed writes per writer thread at t0, indexed by writer id: those
+   * writes are in the image, later ones are not. Empty without writer threads.
+   */
+  readonly cut?: readonly number[];
+  /** How long writer threads were paused for t0, in milliseconds. */
+  readonly t0PauseMs?: number;
+  /** Before the image is committed: an error when a writer thread broke the cut. */
+  confirmCut?(): Error | undefined;
 }

@@ -3,6 +3,7 @@ import { SinkError } from '../errors';
 import { PageState, type BlockInfo, type ProtectionSession, type SnapshotMemory } from '../memory/contract';
 import { blockIndexOf } from '../memory/geometry';
 import { StallRecorder } from '../metrics/StallRecorder';
+import type { PageBufferPool } from '../pool/contract';
 import { PagePool } from '../pool/PagePool';
 import type { StrategyContext } from '../strategies/Strategy';
 import type { PageRun, SaveVia, Sink } from '../storage/Sink';
@@ -33,7 +34,9 @@ type SaveJob =
 export class SnapshotRun {
   private readonly blocks: readonly BlockInfo[];
   private readonly pageSize: number;
-  private readonly pool: PagePool;
+  private readonly pool: PageBufferPool;
+  /** Writer threads' own copies on loan from the pool, returned after their write (or at teardown). */
+  private readonly adopted = new Set<Uint8Array>();
   private readonly stalls = new StallRecorder();
 
   /** The protection session: from t0 until teardown. */
@@ -78,15 +81,19 @@ export class SnapshotRun {
     this.blocks = memory.blocks.map(({ name, size, pages, firstPage }) => ({ name, size, pages, firstPage }));
     this.pageSize = memory.pageSize;
     // Allocated before t0, so that writers are not held by the allocation.
-    this.pool = new PagePool(options.strategy.usesPool ? options.poolPages : 0, memory.pageSize);
+    const poolPages = options.strategy.usesPool ? options.poolPages : 0;
+    this.pool = memory.createPool?.(poolPages) ?? new PagePool(poolPages, memory.pageSize);
   }
 
   /** Runs from subscribe; returns the teardown. */
   start(): () => void {
     const { scheduler, strategy } = this.options;
 
-    // Step 1, t0: every page protected, synchronously.
-    this.session = this.memory.protect((page) => this.raised$.next(page));
+    // Step 1, t0: every page protected, synchronously (writer threads pause for it).
+    this.session = this.memory.protect((page) => this.raised$.next(page), {
+      pool: this.pool,
+      onCopied: (page, buffer) => this.onCopied(page, buffer),
+    });
     this.states = this.session.states;
     this.t0 = scheduler.now();
     this.phase = 'running';
@@ -103,12 +110,14 @@ export class SnapshotRun {
     if (this.isClosed()) return () => undefined;
 
     // Step 3: the sink learns t0 and the geometry; then the host does.
+    const cut = this.session.cut ?? [];
     const header = {
       pageSize: this.pageSize,
       blocks: this.blocks,
       t0: this.t0,
       wallTime: Date.now(),
       strategy: strategy.name,
+      ...(cut.length !== 0 ? { cut } : {}),
     };
     try {
       this.sink.start(header);
@@ -123,6 +132,8 @@ export class SnapshotRun {
       totalPages: this.memory.pageCount,
       pageSize: this.pageSize,
       strategy: strategy.name,
+      cut,
+      t0PauseMs: this.session.t0PauseMs ?? 0,
     });
     if (this.subscriber.closed) return () => this.cancel();
 
@@ -158,14 +169,12 @@ export class SnapshotRun {
     return {
       pool: this.pool,
       queue: (page) => {
-        if (this.states[page] !== PageState.Protected) return;
-        this.states[page] = PageState.Queued;
+        if (Atomics.compareExchange(this.states, page, PageState.Protected, PageState.Queued) !== PageState.Protected) return;
         this.faultQueue.push(page);
         this.wake$.next();
       },
       copy: (page, buffer, written) => {
-        if (this.session === undefined || this.states[page] !== PageState.Protected) return written();
-        this.states[page] = PageState.Claimed;
+        if (this.session === undefined || !claim(this.states, page, PageState.Protected)) return written();
         this.session.copy(page, buffer);
         this.unprotect(page, 1, 'copy');
         this.copyQueue.push({ via: 'copy', block: blockIndexOf(this.blocks, page), page, count: 1, buffer, written });
@@ -194,16 +203,17 @@ export class SnapshotRun {
     for (let page = this.faultQueue.shift(); page !== undefined; page = this.faultQueue.shift()) {
       // Step 1: a page claimed since it was queued (a neighbour's fault write took it) is done.
       if (states[page] !== PageState.Queued) continue;
-      // Step 2: widen to unsaved neighbours in the block, forward then back, up to the fault run.
+      // Step 2: claim it, and widen to unsaved neighbours in the block, forward then back,
+      // up to the fault run; writer threads may claim pages too, so each claim is atomic.
       const block = blockIndexOf(this.blocks, page);
       const { firstPage, pages } = this.blocks[block] as BlockInfo;
       const limit = this.options.faultRunPages;
       let first = page;
       let end = page + 1;
-      while (end - first < limit && end < firstPage + pages && isUnsaved(states[end])) end++;
-      while (end - first < limit && first > firstPage && isUnsaved(states[first - 1])) first--;
-      // Step 3: claim the run; queued faults inside it are served by this write.
-      states.fill(PageState.Claimed, first, end);
+      states[page] = PageState.Claimed;
+      while (end - first < limit && end < firstPage + pages && claimUnsaved(states, end)) end++;
+      while (end - first < limit && first > firstPage && claimUnsaved(states, first - 1)) first--;
+      // Step 3: the run is claimed; queued faults inside it are served by this write.
       return { via: 'fault', block, page: first, count: end - first };
     }
     return undefined;
@@ -259,6 +269,28 @@ export class SnapshotRun {
   /** Unprotects pages, releasing their writers, and times the stalls of their faults. */
   private unprotect(first: number, count: number, via: SaveVia): void {
     (this.session as ProtectionSession).unprotect(first, count);
+    this.released(first, count, via);
+  }
+
+  /**
+   * A writer thread copied a page it faulted on into the pool and unprotected
+   * it. It counts as a fault served by a copy; the copy goes to storage ahead
+   * of the bulk pass and its buffer returns to the pool after its write.
+   */
+  private onCopied(page: number, buffer: Uint8Array): void {
+    if (this.phase !== 'running') return this.pool.release(buffer);
+    this.onFault(page);
+    this.released(page, 1, 'copy');
+    this.adopted.add(buffer);
+    const written = (): void => {
+      if (this.adopted.delete(buffer)) this.pool.release(buffer);
+    };
+    this.copyQueue.push({ via: 'copy', block: blockIndexOf(this.blocks, page), page, count: 1, buffer, written });
+    this.wake$.next();
+  }
+
+  /** Pages are writable again: their faults' stalls end now. */
+  private released(first: number, count: number, via: SaveVia): void {
     const now = this.options.scheduler.now();
     if (this.firstFaultAt.size !== 0) {
       for (let p = first; p < first + count; p++) {
@@ -282,6 +314,11 @@ export class SnapshotRun {
   private maybeFinish(): void {
     if (this.phase !== 'running' || this.inFlight !== 0 || !this.bulkExhausted) return;
     if (this.faultQueue.length !== 0 || this.copyQueue.length !== 0) return;
+    // Writer threads may hold pages claimed for their own copies, not yet reported.
+    if (this.savedPages() < this.memory.pageCount) return;
+    // A writer thread that wrote past t0 unseen makes the image no cut: fail before the commit.
+    const broken = this.session?.confirmCut?.();
+    if (broken !== undefined) return this.fail(broken);
     this.phase = 'ending';
     const ended = (error?: Error | null): void => {
       if (this.phase !== 'ending') return;
@@ -328,6 +365,8 @@ export class SnapshotRun {
       writes: this.writes,
       bytesWritten: this.savedPages() * this.pageSize,
       t0: this.t0,
+      t0PauseMs: this.session?.t0PauseMs ?? 0,
+      cut: this.session?.cut ?? [],
       durationMs: this.options.scheduler.now() - this.t0,
     };
   }
@@ -364,6 +403,8 @@ export class SnapshotRun {
     for (const s of this.subscriptions) s.unsubscribe();
     this.faultQueue.clear();
     this.copyQueue.clear();
+    for (const buffer of this.adopted) this.pool.release(buffer);
+    this.adopted.clear();
     this.firstFaultAt.clear();
     this.laterFaultsAt.clear();
     this.session?.close();
@@ -381,7 +422,12 @@ function isPromiseLike(value: unknown): value is PromiseLike<void> {
   return typeof (value as PromiseLike<void> | undefined)?.then === 'function';
 }
 
-/** Protected and not yet claimed: waiting for the bulk pass or for its queued fault. */
-function isUnsaved(state: number | undefined): boolean {
-  return state === PageState.Protected || state === PageState.Queued;
+/** Claims `page` if it is in state `from`; atomic, as writer threads claim pages too. */
+function claim(states: Uint8Array, page: number, from: PageState): boolean {
+  return Atomics.compareExchange(states, page, from, PageState.Claimed) === from;
+}
+
+/** Claims `page` if it is unsaved: protected, or queued for its fault. */
+function claimUnsaved(states: Uint8Array, page: number): boolean {
+  return claim(states, page, PageState.Protected) || claim(states, page, PageState.Queued);
 }

@@ -25,19 +25,23 @@ export function* bulkRuns(
     const end = firstPage + pages;
     let p = firstPage;
     while (p < end) {
-      // Step 1: skip what is no longer waiting for the bulk pass.
-      if (states[p] !== PageState.Protected) {
+      // Step 1: skip what is no longer waiting for the bulk pass; claim the rest,
+      // so neither a fault nor a later pull saves it again. Writer threads claim
+      // pages too, so every claim is an atomic compare-and-exchange.
+      if (!claim(states, p)) {
         p++;
         continue;
       }
       // Step 2: extend the run over unclaimed pages, up to the run size and the block's end.
       const limit = Math.min(end, p + maxRunPages);
       let q = p + 1;
-      while (q < limit && states[q] === PageState.Protected) q++;
-      // Step 3: claim the run, so neither a fault nor a later pull saves it again.
-      states.fill(PageState.Claimed, p, q);
+      while (q < limit && claim(states, q)) q++;
       yield { block: b, page: p, count: q - p };
       p = q;
     }
   }
+}
+
+function claim(states: Uint8Array, page: number): boolean {
+  return Atomics.compareExchange(states, page, PageState.Protected, PageState.Claimed) === PageState.Protected;
 }

@@ -17,6 +17,14 @@ export interface StartedEvent {
   readonly totalPages: number;
   readonly pageSize: number;
   readonly strategy: string;
+  /**
+   * Completed writes per writer thread at t0, indexed by writer id: a log of
+   * each writer's writes replayed up to its entry gives the image. Empty
+   * without writer threads.
+   */
+  readonly cut: readonly number[];
+  /** How long writer threads were paused for t0, in milliseconds (0 without them). */
+  readonly t0PauseMs: number;
 }
 
 /** A write touched a protected page and waits. */
@@ -87,6 +95,10 @@ export interface SnapshotStats {
   readonly writes: number;
   readonly bytesWritten: number;
   readonly t0: number;
+  /** How long writer threads were paused for t0, in milliseconds (0 without them). */
+  readonly t0PauseMs: number;
+  /** Completed writes per writer thread at t0, as in `started`. */
+  readonly cut: readonly number[];
   /** From t0 to the sink's close, in scheduler milliseconds. */
   readonly durationMs: number;
 }

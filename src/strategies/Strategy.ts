@@ -1,10 +1,10 @@
 import type { Observable } from 'rxjs';
-import type { PagePool } from '../pool/PagePool';
+import type { PageBufferPool } from '../pool/contract';
 
 /** What the pipeline offers a strategy for serving faults. */
 export interface StrategyContext {
   /** The snapshot's page-buffer pool (empty for strategies that do not use one). */
-  readonly pool: PagePool;
+  readonly pool: PageBufferPool;
   /**
    * Serves a fault the queue way: the page is claimed for the next free
    * credit, ahead of pending copies and the bulk pass, written straight from

@@ -1,6 +1,6 @@
 import { map } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { copyStrategy, snapshot, VirtualSink, type PagePool, type Strategy } from '../../src';
+import { copyStrategy, snapshot, VirtualSink, type PageBufferPool, type Strategy } from '../../src';
 import { numberedMemory, only } from '../support/fixtures';
 import { marbles } from '../support/marbles';
 
@@ -62,7 +62,7 @@ describe('when pages are unprotected', () => {
   it('cancel releases writers, pages and buffers', marbles((m) => {
     const memory = numberedMemory(4);
     const sink = new VirtualSink({ scheduler: m.scheduler, capacity: 1, latency: 5 });
-    let pool: PagePool | undefined;
+    let pool: PageBufferPool | undefined;
     const watched: Strategy = { ...copyStrategy, serve: (faults$, context) => ((pool = context.pool), copyStrategy.serve(faults$, context)) };
     m.hot('    --ab').subscribe((v) => void memory.write('ram', v === 'a' ? PAGE3 : 2 * 512, W));
     const events$ = snapshot(memory, sink, { strategy: watched, poolPages: 1, runBytes: 512, detail: true, scheduler: m.scheduler });

@@ -3,7 +3,7 @@ import { readdirSync } from 'node:fs';
 import { basename } from 'node:path';
 import { expect } from 'vitest';
 import type { PagedMemory } from '../../src/memory/PagedMemory';
-import type { PagePool } from '../../src/pool/PagePool';
+import type { PageBufferPool } from '../../src/pool/contract';
 import { copyStrategy } from '../../src/strategies/copy';
 import { queueStrategy } from '../../src/strategies/queue';
 import type { Strategy } from '../../src/strategies/Strategy';
@@ -11,9 +11,9 @@ import { expectAllUnprotected } from '../support/invariants';
 import { settle, type Writers } from './support';
 
 /** The named strategy, delegated to unchanged, with a hold on the pool it was given. */
-export function watchedStrategy(name: 'queue' | 'copy'): { strategy: Strategy; pool(): PagePool | undefined } {
+export function watchedStrategy(name: 'queue' | 'copy'): { strategy: Strategy; pool(): PageBufferPool | undefined } {
   const inner = name === 'copy' ? copyStrategy : queueStrategy;
-  let pool: PagePool | undefined;
+  let pool: PageBufferPool | undefined;
   return {
     strategy: {
       name: inner.name,
@@ -35,7 +35,7 @@ export function watchedStrategy(name: 'queue' | 'copy'): { strategy: Strategy; p
 export async function expectReleased(options: {
   memory: PagedMemory;
   writers: Writers | undefined;
-  pool: PagePool | undefined;
+  pool: PageBufferPool | undefined;
   openFds: ReadonlySet<number>;
   dir: string;
   path: string;

@@ -1,0 +1,129 @@
+/**
+ * Faults from writer threads to the saver: a bounded multi-producer,
+ * single-consumer ring on a SharedArrayBuffer. It never drops an entry: a
+ * writer that finds it full waits for space. The saver sleeps on the
+ * doorbell with `Atomics.waitAsync`, so its event loop keeps running.
+ */
+
+/** What a ring entry reports. */
+export const RingEntry = {
+  /** A write is blocked on `page`; `arg` is the writer's id. */
+  Fault: 1,
+  /** A writer copied `page` into pool slot `arg` and unprotects it itself. */
+  Copied: 2,
+} as const;
+export type RingEntryKind = (typeof RingEntry)[keyof typeof RingEntry];
+
+const Head = 0;
+const Tail = 1;
+const Doorbell = 2;
+/** Bumped by the consumer whenever it frees space; full producers wait on it. */
+const Space = 3;
+const HEADER_WORDS = 4;
+/** Words per entry: kind (0 while unpublished), page, arg, session. */
+const ENTRY_WORDS = 4;
+
+/** Bytes for a ring of `capacity` entries (a power of two). */
+export function ringBytes(capacity: number): number {
+  return (HEADER_WORDS + capacity * ENTRY_WORDS) * 4;
+}
+
+export class FaultRing {
+  private readonly words: Int32Array;
+  private readonly mask: number;
+
+  constructor(buffer: SharedArrayBuffer) {
+    this.words = new Int32Array(buffer);
+    const capacity = (this.words.length - HEADER_WORDS) / ENTRY_WORDS;
+    if (!Number.isInteger(capacity) || capacity < 1 || (capacity & (capacity - 1)) !== 0) {
+      throw new RangeError(`a fault ring holds a power of two of entries, not ${capacity}`);
+    }
+    this.mask = capacity - 1;
+  }
+
+  get capacity(): number {
+    return this.mask + 1;
+  }
+
+  /**
+   * Producer side (any thread). Publishes one entry and rings the doorbell.
+   * When the ring is full it waits for space, checking `stillWanted` after
+   * each wait; it returns `false`, posting nothing, once that says no.
+   */
+  post(kind: RingEntryKind, page: number, arg: number, session: number, stillWanted: () => boolean): boolean {
+    const w = this.words;
+    // Step 1: reserve a slot; a full ring means waiting for the consumer.
+    let tail: number;
+    for (;;) {
+      tail = Atomics.load(w, Tail);
+      const space = Atomics.load(w, Space);
+      if (((tail - Atomics.load(w, Head)) | 0) > this.mask) {
+        Atomics.wait(w, Space, space, 20);
+        if (!stillWanted()) return false;
+        continue;
+      }
+      if (Atomics.compareExchange(w, Tail, tail, (tail + 1) | 0) === tail) break;
+    }
+    // Step 2: fill it, then publish it by storing its kind last.
+    const at = HEADER_WORDS + (tail & this.mask) * ENTRY_WORDS;
+    w[at + 1] = page;
+    w[at + 2] = arg;
+    w[at + 3] = session;
+    Atomics.store(w, at, kind);
+    // Step 3: wake the saver.
+    Atomics.add(w, Doorbell, 1);
+    Atomics.notify(w, Doorbell, 1);
+    return true;
+  }
+
+  /**
+   * Consumer side (the saver's thread only). Takes every published entry in
+   * order, stopping at the first slot reserved but not yet published.
+   * Returns how many it took.
+   */
+  drain(take: (kind: RingEntryKind, page: number, arg: number, session: number) => void): number {
+    const w = this.words;
+    let head = Atomics.load(w, Head);
+    let taken = 0;
+    for (;;) {
+      const at = HEADER_WORDS + (head & this.mask) * ENTRY_WORDS;
+      const kind = Atomics.load(w, at) as RingEntryKind | 0;
+      if (kind === 0) break;
+      const page = w[at + 1] as number;
+      const arg = w[at + 2] as number;
+      const session = w[at + 3] as number;
+      Atomics.store(w, at, 0);
+      head = (head + 1) | 0;
+      Atomics.store(w, Head, head);
+      taken++;
+      take(kind, page, arg, session);
+    }
+    if (taken !== 0) {
+      Atomics.add(w, Space, 1);
+      Atomics.notify(w, Space);
+    }
+    return taken;
+  }
+
+  /** The doorbell's value now: pass it to `waitForEntries` after a drain. */
+  doorbell(): number {
+    return Atomics.load(this.words, Doorbell);
+  }
+
+  /**
+   * Calls `then` once an entry may have been posted since the doorbell read
+   * `seen`: on the next turn of the event loop if it has moved already, else
+   * when it rings (or after ten seconds, to look again).
+   */
+  whenPosted(seen: number, then: () => void): void {
+    const waited = Atomics.waitAsync(this.words, Doorbell, seen, 10_000);
+    if (waited.async) void waited.value.then(then);
+    else setImmediate(then);
+  }
+
+  /** Wakes a consumer waiting in `waitForEntries`, so that it can stop. */
+  ring(): void {
+    Atomics.add(this.words, Doorbell, 1);
+    Atomics.notify(this.words, Doorbell);
+  }
+}

@@ -1,0 +1,95 @@
+import { PageState } from '../memory/contract';
+import { FaultRing } from './FaultRing';
+import type { MemoryHandle } from './handle';
+import { Control, Slot, Writer, WriterStatus, writerWord } from './layout';
+
+/**
+ * The shared parts of a memory as one thread sees them: page states, the
+ * control block, the fault ring and the pool slots. Used on both sides; the
+ * saver's and the writers' protocols are built on these few operations.
+ */
+export class SharedState {
+  readonly states: Uint8Array;
+  readonly control: Int32Array;
+  readonly ring: FaultRing;
+  readonly slots: Int32Array;
+  readonly poolData: SharedArrayBuffer;
+  readonly pageSize: number;
+
+  constructor(handle: MemoryHandle) {
+    this.states = new Uint8Array(handle.states);
+    this.control = new Int32Array(handle.control);
+    this.ring = new FaultRing(handle.ring);
+    this.slots = new Int32Array(handle.poolSlots);
+    this.poolData = handle.poolData;
+    this.pageSize = handle.pageSize;
+  }
+
+  /** Writers attached so far (including detached and gone ones). */
+  get writerCount(): number {
+    return Math.min(Atomics.load(this.control, Control.Attached), (this.control.length - writerWord(0, 0)) >> 3);
+  }
+
+  /** Field `field` of writer `id`, read atomically. */
+  writer(id: number, field: number): number {
+    return Atomics.load(this.control, writerWord(id, field));
+  }
+
+  /** Wakes writers blocked on any page from `first` up to `end`. */
+  wakeWaiters(first: number, end: number): void {
+    const c = this.control;
+    for (let id = 0, n = this.writerCount; id < n; id++) {
+      const page = Atomics.load(c, writerWord(id, Writer.WaitPage));
+      if (page >= first && page < end) this.wake(id);
+    }
+  }
+
+  /** Wakes every writer that may be blocked. */
+  wakeAll(): void {
+    for (let id = 0, n = this.writerCount; id < n; id++) {
+      if (this.writer(id, Writer.Status) === WriterStatus.Attached) this.wake(id);
+    }
+  }
+
+  wake(id: number): void {
+    const at = writerWord(id, Writer.Wake);
+    Atomics.add(this.control, at, 1);
+    Atomics.notify(this.control, at);
+  }
+
+  /**
+   * Claims one free pool slot among the session's first `PoolSize`, marking
+   * it `state`, or returns -1. Atomic against every other claimer.
+   */
+  claimSlot(state: number): number {
+    const c = this.control;
+    const size = Atomics.load(c, Control.PoolSize);
+    if (size === 0 || Atomics.load(c, Control.PoolBorrowed) >= size) return -1;
+    const start = Atomics.load(c, Control.PoolHint) % size;
+    for (let i = 0; i < size; i++) {
+      const slot = (start + i) % size;
+      if (Atomics.compareExchange(this.slots, slot, Slot.Free, state) === Slot.Free) {
+        Atomics.add(c, Control.PoolBorrowed, 1);
+        Atomics.store(c, Control.PoolHint, slot + 1);
+        return slot;
+      }
+    }
+    return -1;
+  }
+
+  /** Returns slot `slot` to the pool. */
+  freeSlot(slot: number): void {
+    Atomics.store(this.slots, slot, Slot.Free);
+    Atomics.sub(this.control, Control.PoolBorrowed, 1);
+  }
+
+  /** The bytes of pool slot `slot`. */
+  slotBytes(slot: number): Uint8Array {
+    return new Uint8Array(this.poolData, slot * this.pageSize, this.pageSize);
+  }
+
+  /** Claims page `page` if nobody has: protected and unclaimed becomes claimed. */
+  claimPage(page: number): boolean {
+    return Atomics.compareExchange(this.states, page, PageState.Protected, PageState.Claimed) === PageState.Protected;
+  }
+}

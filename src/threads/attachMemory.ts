@@ -1,0 +1,254 @@
+import { OutOfBlockError, TooManyWritersError, WriterDetachedError } from '../errors';
+import { PageState } from '../memory/contract';
+import { StallRecorder, type StallSummary } from '../metrics/StallRecorder';
+import { RingEntry } from './FaultRing';
+import { checkHandle, type MemoryHandle, type SharedBlock } from './handle';
+import { Control, MAX_WRITERS, Slot, Writer, WriterStatus, writerWord } from './layout';
+import { SharedState } from './SharedState';
+
+/** A writer thread's view of a shared `PagedMemory`. */
+export interface MemoryWriter {
+  /** 0, 1, … in attach order; the index of this writer in a snapshot's `cut`. */
+  readonly id: number;
+  /** Writes this writer has completed. */
+  readonly writes: number;
+  /** What faults cost this writer so far. */
+  readonly faults: WriterFaults;
+  /**
+   * Writes `data` at `offset` of block `block`, synchronously. A write to a
+   * page a snapshot protects faults: under `copy`, with a pool slot free, the
+   * writer copies the page itself and goes on; otherwise the thread blocks
+   * (`Atomics.wait`) until the saver has written the page. `data` may be
+   * reused on return.
+   * @throws OutOfBlockError when the range leaves the block; WriterDetachedError after `detach()`.
+   */
+  write(block: string, offset: number, data: Uint8Array): void;
+  /** A copy of `length` bytes from `offset` of block `block`. Reads are never blocked. */
+  read(block: string, offset: number, length: number): Uint8Array;
+  /** Leaves the memory: safe points stop waiting for this writer. Idempotent. */
+  detach(): void;
+}
+
+export interface WriterFaults {
+  /** Faults: one per write and protected page it touched. */
+  readonly count: number;
+  /** Of those, pages this writer copied into the pool itself. */
+  readonly selfCopied: number;
+  /** Time blocked per fault (a self-copy counts its copy). */
+  readonly stall: StallSummary;
+  /** Time paused at safe points, the longest. */
+  readonly longestPauseMs: number;
+}
+
+interface Block extends SharedBlock {
+  readonly bytes: Uint8Array;
+}
+
+/**
+ * Attaches the calling thread to a memory shared with `memory.share()`.
+ *
+ * @example
+ * // worker.ts
+ * const writer = attachMemory(workerData.handle);
+ * writer.write('ram', 4096, bytes);
+ */
+export function attachMemory(handle: MemoryHandle): MemoryWriter {
+  return new ThreadWriter(checkHandle(handle));
+}
+
+class ThreadWriter implements MemoryWriter {
+  readonly id: number;
+  private readonly shared: SharedState;
+  private readonly control: Int32Array;
+  private readonly states: Uint8Array;
+  private readonly blocks: readonly Block[];
+  private readonly byName = new Map<string, Block>();
+  private readonly pageShift: number;
+  private readonly seqAt: number;
+  /** Twice the completed writes (the value of this writer's `Seq` word outside `write`). */
+  private seq = 0;
+  /** The last safe-point epoch this writer has seen. */
+  private epoch: number;
+  private detached = false;
+  private lastName = '';
+  private lastBlock: Block | undefined;
+  private faultCount = 0;
+  private selfCopied = 0;
+  private longestPauseMs = 0;
+  private readonly stalls = new StallRecorder();
+
+  constructor(handle: MemoryHandle) {
+    this.shared = new SharedState(handle);
+    this.control = this.shared.control;
+    this.states = this.shared.states;
+    this.pageShift = Math.log2(handle.pageSize);
+    this.blocks = handle.blocks.map((b) => ({ ...b, bytes: new Uint8Array(b.buffer) }));
+    for (const b of this.blocks) this.byName.set(b.name, b);
+    // Step 1: take the next id and set up its slot; the status goes last.
+    const id = Atomics.add(this.control, Control.Attached, 1);
+    if (id >= MAX_WRITERS) throw new TooManyWritersError(MAX_WRITERS);
+    this.id = id;
+    this.seqAt = writerWord(id, Writer.Seq);
+    Atomics.store(this.control, this.seqAt, 0);
+    Atomics.store(this.control, writerWord(id, Writer.AckEpoch), 0);
+    Atomics.store(this.control, writerWord(id, Writer.WaitPage), -1);
+    Atomics.store(this.control, writerWord(id, Writer.Status), WriterStatus.Attached);
+    // Step 2: the first write synchronises with the saver (a safe point may be under way).
+    this.epoch = Atomics.load(this.control, Control.Epoch) - 1;
+  }
+
+  get writes(): number {
+    return this.seq >>> 1;
+  }
+
+  get faults(): WriterFaults {
+    return {
+      count: this.faultCount,
+      selfCopied: this.selfCopied,
+      stall: this.stalls.summary(),
+      longestPauseMs: this.longestPauseMs,
+    };
+  }
+
+  write(block: string, offset: number, data: Uint8Array): void {
+    if (this.detached) throw new WriterDetachedError(this.id, 'detached');
+    const b = block === this.lastName && this.lastBlock !== undefined ? this.lastBlock : this.lookup(block, offset, data.length);
+    const length = data.length;
+    if (!(offset >= 0 && offset + length <= b.size && Number.isInteger(offset))) {
+      throw new OutOfBlockError(block, offset, length, b.size);
+    }
+    const c = this.control;
+    const seq = this.seq + 1;
+    // Step 1: inside a write (plain store), then look for a safe point (plain load).
+    c[this.seqAt] = seq;
+    if (c[Control.Epoch] !== this.epoch) this.safePoint();
+    if (length !== 0) {
+      // Step 2: one plain load per page touched; any protected page takes the slow path.
+      const first = b.firstPage + (offset >>> this.pageShift);
+      const last = b.firstPage + ((offset + length - 1) >>> this.pageShift);
+      const states = this.states;
+      for (let p = first; p <= last; p++) {
+        if (states[p] !== PageState.Writable) {
+          this.waitWritable(b, p, last);
+          break;
+        }
+      }
+      b.bytes.set(data, offset);
+    }
+    // Step 3: outside again, one write more.
+    this.seq = seq + 1;
+    c[this.seqAt] = seq + 1;
+  }
+
+  read(block: string, offset: number, length: number): Uint8Array {
+    const b = this.lookup(block, offset, length);
+    if (!(Number.isInteger(offset) && Number.isInteger(length) && offset >= 0 && length >= 0 && offset + length <= b.size)) {
+      throw new OutOfBlockError(block, offset, length, b.size);
+    }
+    return b.bytes.slice(offset, offset + length);
+  }
+
+  detach(): void {
+    if (this.detached) return;
+    this.detached = true;
+    Atomics.store(this.control, writerWord(this.id, Writer.Status), WriterStatus.Detached);
+  }
+
+  private lookup(block: string, offset: number, length: number): Block {
+    const b = this.byName.get(block);
+    if (b === undefined) throw new OutOfBlockError(block, offset, length, -1);
+    this.lastName = block;
+    this.lastBlock = b;
+    return b;
+  }
+
+  /**
+   * A safe point was asked for (or passed while this writer was outside
+   * `write`): acknowledge it with the writes completed so far, then wait
+   * while the saver protects every page.
+   */
+  private safePoint(): void {
+    const c = this.control;
+    const epoch = Atomics.load(c, Control.Epoch);
+    if (Atomics.load(c, writerWord(this.id, Writer.Status)) === WriterStatus.Gone) {
+      c[this.seqAt] = this.seq;
+      this.detached = true;
+      throw new WriterDetachedError(this.id, 'gone');
+    }
+    Atomics.store(c, writerWord(this.id, Writer.AckWrites), this.seq >>> 1);
+    Atomics.store(c, writerWord(this.id, Writer.AckEpoch), epoch);
+    if (Atomics.load(c, Control.Pause) === epoch) {
+      const start = performance.now();
+      while (Atomics.load(c, Control.Pause) === epoch) Atomics.wait(c, Control.Pause, epoch, 100);
+      this.longestPauseMs = Math.max(this.longestPauseMs, performance.now() - start);
+    }
+    this.epoch = epoch;
+  }
+
+  /** Waits until every page from `page` to `last` is writable: copying it, or blocked on it. */
+  private waitWritable(block: Block, page: number, last: number): void {
+    const states = this.shared.states;
+    for (let p = page; p <= last; p++) {
+      let state = Atomics.load(states, p);
+      if (state === PageState.Writable) continue;
+      const start = performance.now();
+      this.faultCount++;
+      if (state !== PageState.Protected || !this.copyOwnPage(block, p)) this.blockOn(p);
+      this.stalls.record(performance.now() - start);
+      state = Atomics.load(states, p);
+      if (state !== PageState.Writable) p--; // protected again: a new snapshot began while blocked
+    }
+  }
+
+  /**
+   * Under `copy`: claims a pool slot and the page, both atomically, copies the
+   * page into the slot, tells the saver, and unprotects the page. Returns
+   * `false`, having changed nothing, when either claim fails.
+   */
+  private copyOwnPage(block: Block, page: number): boolean {
+    const shared = this.shared;
+    const session = Atomics.load(this.control, Control.Session);
+    if (session === 0) return false;
+    // Step 1: a slot, then the page; a page claimed by someone else gives the slot back.
+    const slot = shared.claimSlot(Slot.Copied);
+    if (slot < 0) return false;
+    if (!shared.claimPage(page)) {
+      shared.freeSlot(slot);
+      return false;
+    }
+    // Step 2: copy the page as it stood at t0 (it is still protected).
+    const at = (page - block.firstPage) << this.pageShift;
+    shared.slotBytes(slot).set(block.bytes.subarray(at, at + shared.pageSize));
+    // Step 3: tell the saver before unprotecting, so a writable page always has its copy on record.
+    shared.ring.post(RingEntry.Copied, page, slot, session, () => true);
+    // Step 4: unprotect it and wake writers blocked on it.
+    Atomics.store(shared.states, page, PageState.Writable);
+    shared.wakeWaiters(page, page + 1);
+    this.selfCopied++;
+    return true;
+  }
+
+  /** Reports a fault on `page` and sleeps until the page is writable. */
+  private blockOn(page: number): void {
+    const c = this.control;
+    const shared = this.shared;
+    const waitAt = writerWord(this.id, Writer.WaitPage);
+    const wakeAt = writerWord(this.id, Writer.Wake);
+    // Step 1: say what we wait for before looking again, so an unprotect in between wakes us.
+    Atomics.store(c, waitAt, page);
+    if (Atomics.load(shared.states, page) !== PageState.Writable) {
+      // Step 2: the fault reaches the saver; a full ring waits for space unless the page frees up.
+      const session = Atomics.load(c, Control.Session);
+      if (session !== 0) {
+        shared.ring.post(RingEntry.Fault, page, this.id, session, () => Atomics.load(shared.states, page) !== PageState.Writable);
+      }
+      // Step 3: sleep until it is writable; the timeout only bounds a lost wake-up.
+      for (;;) {
+        const wake = Atomics.load(c, wakeAt);
+        if (Atomics.load(shared.states, page) === PageState.Writable) break;
+        Atomics.wait(c, wakeAt, wake, 50);
+      }
+    }
+    Atomics.store(c, waitAt, -1);
+  }
+}

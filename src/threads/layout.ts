@@ -1,0 +1,72 @@
+/**
+ * The shared control block: one `Int32Array` on a SharedArrayBuffer that the
+ * saver (the thread that runs `snapshot()`) and every attached writer thread
+ * read and write with `Atomics`. Word offsets are below; each writer owns one
+ * slot of `WRITER_WORDS` words from `WRITERS_AT`.
+ */
+
+/** How many writers can attach to one memory over its life (ids are not reused). */
+export const MAX_WRITERS = 256;
+
+/** Global words. */
+export const Control = {
+  /** Bumped by the saver at every safe point; writers compare it with plain loads. */
+  Epoch: 0,
+  /** The epoch of the safe point in progress, or 0: writers that see it pause. */
+  Pause: 1,
+  /** Writers attached so far: the next id. */
+  Attached: 2,
+  /** The open protection session's number, or 0 with none open. */
+  Session: 3,
+  /** Pool slots writers may claim in this session (0: writers never copy). */
+  PoolSize: 4,
+  /** Pool slots on loan, to the saver or to writers' copies. */
+  PoolBorrowed: 5,
+  /** Where writers start looking for a free pool slot. */
+  PoolHint: 6,
+} as const;
+
+export const WRITERS_AT = 16;
+export const WRITER_WORDS = 8;
+
+/** Words of one writer's slot, from `WRITERS_AT + id * WRITER_WORDS`. */
+export const Writer = {
+  /** `WriterStatus`. */
+  Status: 0,
+  /**
+   * Twice its completed writes, plus one while it is inside `write`. Written
+   * with plain stores on the fast path; read by the saver at the safe point.
+   */
+  Seq: 1,
+  /** The last epoch the writer acknowledged, and its completed writes then. */
+  AckEpoch: 2,
+  AckWrites: 3,
+  /** The global page its write is blocked on, or -1. */
+  WaitPage: 4,
+  /** Its futex word: bumped and notified to wake it. */
+  Wake: 5,
+} as const;
+
+export const WriterStatus = {
+  Free: 0,
+  Attached: 1,
+  Detached: 2,
+  /** Did not reach a safe point in time: treated as gone; it may not write again. */
+  Gone: 3,
+} as const;
+
+export const CONTROL_WORDS = WRITERS_AT + MAX_WRITERS * WRITER_WORDS;
+
+/** The word index of field `field` of writer `id`. */
+export function writerWord(id: number, field: number): number {
+  return WRITERS_AT + id * WRITER_WORDS + field;
+}
+
+/** Pool slot states, one `Int32` per slot. */
+export const Slot = {
+  Free: 0,
+  /** Lent by the saver's pool. */
+  Lent: 1,
+  /** Claimed by a writer for its own copy; the saver adopts it. */
+  Copied: 2,
+} as const;
