@@ -264,3 +264,15 @@ export class CutViolationError extends Error {
     super(`Writer ${writer} completed ${completed} writes where the cut at t0 said ${cut}; the image is not a consistent cut`);
   }
 }
+
+/**
+ * A writer on the thread that runs the snapshot touched a protected page: it
+ * would wait for a saver that cannot run while it waits. Nothing was written.
+ * On that thread, write with `memory.write`, which waits without blocking.
+ */
+export class SaverThreadWriteError extends Error {
+  override readonly name = 'SaverThreadWriteError';
+  constructor(readonly page: number) {
+    super(`A write to protected page ${page} from the thread running the snapshot would wait forever; use memory.write() on this thread`);
+  }
+}

@@ -73,6 +73,7 @@ export {
   ForeignBufferError,
   OptionError,
   OutOfBlockError,
+  SaverThreadWriteError,
   SimulationStalledError,
   SinkError,
   SnapshotInProgressError,

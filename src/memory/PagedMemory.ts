@@ -1,3 +1,4 @@
+import { threadId } from 'node:worker_threads';
 import { OptionError, OutOfBlockError, SnapshotInProgressError } from '../errors';
 import type { PageBufferPool } from '../pool/contract';
 import { SharedPagePool } from '../pool/SharedPagePool';
@@ -280,6 +281,7 @@ export class PagedMemory implements SnapshotMemory {
     session.safePoint = safePoint(
       shared.state,
       () => {
+        Atomics.store(c, Control.SaverThread, threadId + 1);
         Atomics.store(c, Control.Session, id);
         this.states.fill(PageState.Protected);
         Atomics.store(c, Control.PoolSize, poolSize);
@@ -321,6 +323,7 @@ export class PagedMemory implements SnapshotMemory {
       const c = shared.state.control;
       Atomics.store(c, Control.PoolSize, 0);
       Atomics.store(c, Control.Session, 0);
+      Atomics.store(c, Control.SaverThread, 0);
       shared.state.wakeAll();
       shared.state.ring.ring();
     }

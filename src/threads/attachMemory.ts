@@ -1,4 +1,5 @@
-import { OutOfBlockError, TooManyWritersError, WriterDetachedError } from '../errors';
+import { threadId } from 'node:worker_threads';
+import { OutOfBlockError, SaverThreadWriteError, TooManyWritersError, WriterDetachedError } from '../errors';
 import { PageState } from '../memory/contract';
 import { StallRecorder, type StallSummary } from '../metrics/StallRecorder';
 import { RingEntry } from './FaultRing';
@@ -20,7 +21,8 @@ export interface MemoryWriter {
    * writer copies the page itself and goes on; otherwise the thread blocks
    * (`Atomics.wait`) until the saver has written the page. `data` may be
    * reused on return.
-   * @throws OutOfBlockError when the range leaves the block; WriterDetachedError after `detach()`.
+   * @throws OutOfBlockError when the range leaves the block; WriterDetachedError after `detach()`;
+   * SaverThreadWriteError for a protected page on the thread that runs the snapshot.
    */
   write(block: string, offset: number, data: Uint8Array): void;
   /** A copy of `length` bytes from `offset` of block `block`. Reads are never blocked. */
@@ -177,7 +179,8 @@ class ThreadWriter implements MemoryWriter {
     }
     Atomics.store(c, writerWord(this.id, Writer.AckWrites), this.seq >>> 1);
     Atomics.store(c, writerWord(this.id, Writer.AckEpoch), epoch);
-    if (Atomics.load(c, Control.Pause) === epoch) {
+    // Epoch 0 is before any safe point: nothing to pause for.
+    if (epoch !== 0 && Atomics.load(c, Control.Pause) === epoch) {
       const start = performance.now();
       while (Atomics.load(c, Control.Pause) === epoch) Atomics.wait(c, Control.Pause, epoch, 100);
       this.longestPauseMs = Math.max(this.longestPauseMs, performance.now() - start);
@@ -191,6 +194,10 @@ class ThreadWriter implements MemoryWriter {
     for (let p = page; p <= last; p++) {
       let state = Atomics.load(states, p);
       if (state === PageState.Writable) continue;
+      if (Atomics.load(this.control, Control.SaverThread) === threadId + 1) {
+        this.control[this.seqAt] = this.seq;
+        throw new SaverThreadWriteError(p);
+      }
       const start = performance.now();
       this.faultCount++;
       if (state !== PageState.Protected || !this.copyOwnPage(block, p)) this.blockOn(p);

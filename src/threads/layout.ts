@@ -24,6 +24,8 @@ export const Control = {
   PoolBorrowed: 5,
   /** Where writers start looking for a free pool slot. */
   PoolHint: 6,
+  /** `threadId + 1` of the thread running the open session's snapshot, or 0. */
+  SaverThread: 7,
 } as const;
 
 export const WRITERS_AT = 16;
