@@ -2,7 +2,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
+import { registerInspect } from './commands/inspect';
+import { registerRestore } from './commands/restore';
 import { registerSimulate } from './commands/simulate';
+import { registerSqliteExport } from './commands/sqliteExport';
+import { registerVerify } from './commands/verify';
 import { USAGE_EXIT_CODE, usageHint } from './usage';
 
 /**
@@ -18,6 +22,10 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text) });
   registerSimulate(program);
+  registerVerify(program);
+  registerInspect(program);
+  registerRestore(program);
+  registerSqliteExport(program);
   // After an error: the reason (one line, from commander or `usageError`), then the usage.
   program.showHelpAfterError(usageHint(program));
   for (const command of program.commands) command.showHelpAfterError(usageHint(command));

@@ -1,0 +1,77 @@
+import { statSync } from 'node:fs';
+import { resolve, sep } from 'node:path';
+import type { Command } from 'commander';
+import { formatBytes, formatTable } from '../../sim/format';
+import { print } from '../output';
+import { writeRawImage, type RawImageReport } from '../rawImage';
+import { usageError } from '../usage';
+
+interface RestoreFlags {
+  readonly into: string;
+  readonly force?: boolean;
+  readonly json?: boolean;
+}
+
+/** Adds `bgsnap restore FILE --into RAW_IMAGE` to `program`. */
+export function registerRestore(program: Command): Command {
+  return program
+    .command('restore')
+    .summary('Write the image a snapshot file holds to a raw file')
+    .description(
+      'Write the memory a snapshot file holds, as it was at t0, to a raw image: the blocks one after another in block order. ' +
+        'The file is verified first, and the image gets its name only once it is complete: a bad file leaves nothing under that name.',
+    )
+    .argument('<file>', 'the snapshot file')
+    .requiredOption('--into <raw_image>', 'the raw image to write')
+    .option('--force', 'replace the raw image if it exists')
+    .option('--json', 'print what was written as JSON')
+    .action((file: string, flags: RestoreFlags, command: Command) => run(file, flags, command));
+}
+
+async function run(path: string, flags: RestoreFlags, command: Command): Promise<void> {
+  // Step 1: an output path that cannot name the image is a usage error.
+  const into = flags.into;
+  const target = statOrUndefined(into);
+  if (into.endsWith('/') || into.endsWith(sep) || target?.isDirectory() === true) {
+    usageError(command, `option '--into <raw_image>': ${JSON.stringify(into)} is a directory; name a file`);
+  }
+  const source = statOrUndefined(path);
+  if (resolve(into) === resolve(path) || (source !== undefined && target !== undefined && source.ino === target.ino && source.dev === target.dev)) {
+    usageError(command, `option '--into <raw_image>': ${JSON.stringify(into)} is the snapshot file itself; name another file`);
+  }
+
+  // Step 2: the restore; Ctrl-C stops it and removes what it wrote.
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals): void => controller.abort(signal);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let report: RawImageReport;
+  try {
+    report = await writeRawImage(path, into, { overwrite: flags.force ?? false, signal: controller.signal });
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+  print(flags.json ? JSON.stringify(restoreJson(path, into, report), null, 2) : describe(path, into, report));
+}
+
+function describe(path: string, into: string, r: RawImageReport): string {
+  const pageSize = r.header.pageSize;
+  const head =
+    `restored ${JSON.stringify(path)} into ${JSON.stringify(into)}: ${r.bytes} bytes (${formatBytes(r.bytes)}), ` +
+    `${r.pages} pages of ${formatBytes(pageSize)}, ${r.zeroPages} of them zero`;
+  const rows = [['block', 'offset', 'size'], ...r.blocks.map((b) => [b.name, String(b.offset), formatBytes(b.size)])];
+  return `${head}\n${formatTable(rows)}`;
+}
+
+function restoreJson(path: string, into: string, r: RawImageReport) {
+  return { path, into, bytes: r.bytes, pageSize: r.header.pageSize, pages: r.pages, zeroPages: r.zeroPages, blocks: r.blocks };
+}
+
+function statOrUndefined(path: string): ReturnType<typeof statSync> | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+}

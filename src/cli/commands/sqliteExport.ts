@@ -1,0 +1,81 @@
+import { statSync } from 'node:fs';
+import type { Command } from 'commander';
+import { FileExistsError, OptionError } from '../../errors';
+import { exportSqliteFiles, type SqliteExport } from '../../sqlite/exportFiles';
+import { DEFAULT_SQLITE_BLOCKS } from '../../sqlite/layout';
+import { OutputExistsError } from '../errors';
+import { print } from '../output';
+import { usageError } from '../usage';
+
+/** The options as commander parses them. */
+interface SqliteExportFlags {
+  readonly name: string;
+  readonly force?: boolean;
+  readonly dbBlock: string;
+  readonly journalBlock: string;
+  readonly metaBlock: string;
+  readonly json?: boolean;
+}
+
+/** Library option names, as `OptionError` reports them, and the flags that set them. */
+const FLAGS: Record<string, string> = {
+  name: '--name',
+  'blocks.db': '--db-block',
+  'blocks.journal': '--journal-block',
+  'blocks.meta': '--meta-block',
+};
+
+/** Adds `bgsnap sqlite-export FILE DIR` to `program`. */
+export function registerSqliteExport(program: Command): Command {
+  return program
+    .command('sqlite-export')
+    .summary('Turn a snapshot of a bgsnap/sqlite database into files sqlite3 opens')
+    .description(
+      'Turn a snapshot of a bgsnap/sqlite database into the files SQLite keeps on disk: <name>.db, and <name>.db-journal ' +
+        'when a transaction was writing at t0. The stock sqlite3 opens them and rolls the journal back, giving the database ' +
+        'as of the last transaction committed before t0. The file is checked as it is read; nothing is left in DIR unless it is intact.',
+    )
+    .argument('<file>', 'the snapshot file')
+    .argument('<dir>', 'the folder for the files (created if missing)')
+    .option('--name <name>', 'base name of the files', 'db')
+    .option('--force', 'replace existing files of those names')
+    .option('--db-block <name>', 'block holding the database file', DEFAULT_SQLITE_BLOCKS.db)
+    .option('--journal-block <name>', 'block holding the rollback journal', DEFAULT_SQLITE_BLOCKS.journal)
+    .option('--meta-block <name>', 'block holding the file sizes', DEFAULT_SQLITE_BLOCKS.meta)
+    .option('--json', 'print what was written as JSON')
+    .action((file: string, dir: string, flags: SqliteExportFlags, command: Command) => run(file, dir, flags, command));
+}
+
+async function run(file: string, dir: string, flags: SqliteExportFlags, command: Command): Promise<void> {
+  // Step 1: an output folder that cannot be one is a usage error.
+  if (statSync(dir, { throwIfNoEntry: false })?.isDirectory() === false) {
+    usageError(command, `argument 'dir': ${JSON.stringify(dir)} exists and is not a directory`);
+  }
+
+  // Step 2: export. An unusable name is a usage error, named by its flag; anything else fails the run.
+  let result: SqliteExport;
+  try {
+    result = await exportSqliteFiles(file, dir, {
+      name: flags.name,
+      overwrite: flags.force ?? false,
+      blocks: { db: flags.dbBlock, journal: flags.journalBlock, meta: flags.metaBlock },
+    });
+  } catch (error) {
+    if (error instanceof OptionError) {
+      usageError(command, `option '${FLAGS[error.option] ?? error.option}': expected ${error.expected}, got ${JSON.stringify(error.received)}`);
+    }
+    if (error instanceof FileExistsError) throw new OutputExistsError(error.path);
+    throw error;
+  }
+  print(flags.json ? JSON.stringify({ file, ...result }, null, 2) : describe(result));
+}
+
+function describe({ db, journal }: SqliteExport): string {
+  const lines = [`wrote ${JSON.stringify(db.path)}: ${db.bytes} bytes`];
+  lines.push(
+    journal === undefined
+      ? 'no transaction was writing at t0: no journal'
+      : `wrote ${JSON.stringify(journal.path)}: ${journal.bytes} bytes; a transaction was writing at t0, and sqlite3 rolls it back on open`,
+  );
+  return lines.join('\n');
+}

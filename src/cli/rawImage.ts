@@ -1,0 +1,204 @@
+import { randomBytes } from 'node:crypto';
+import type { BigIntStats } from 'node:fs';
+import { link, lstat, open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { FormatError } from '../errors';
+import type { SnapshotFileHeader } from '../format/decodeHeader';
+import { PageTracker } from '../format/PageTracker';
+import { readSnapshot, type SnapshotTrailer } from '../format/reader';
+import { verifyHandle } from '../format/verify';
+import type { BlockInfo } from '../memory/contract';
+import { CancelledError, InvalidSnapshotError, OutputExistsError, SourceChangedError } from './errors';
+
+/** Where a block lies in a raw image. */
+export interface RawBlock {
+  readonly name: string;
+  /** Byte offset of the block in the image. */
+  readonly offset: number;
+  readonly size: number;
+}
+
+/** What `writeRawImage` wrote. */
+export interface RawImageReport {
+  readonly header: SnapshotFileHeader;
+  readonly trailer: SnapshotTrailer;
+  /** Bytes of the image: the sum of the block sizes. */
+  readonly bytes: number;
+  /** The blocks, one after another in block order. */
+  readonly blocks: readonly RawBlock[];
+  readonly pages: number;
+  /** Pages left as holes (zero pages), never written. */
+  readonly zeroPages: number;
+}
+
+export interface RawImageOptions {
+  /** Replace a file at the output path. @default false */
+  readonly overwrite?: boolean;
+  /** Stops the restore before the output gets its name; `reason` is the signal that stopped it. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Writes the image of the snapshot file at `path` to `into` as raw bytes: its
+ * blocks one after another in block order, each page at
+ * `(block's first page + page) × pageSize`, the memory as it was at t0.
+ *
+ * The file is verified in full first (as `verify` does), through the one
+ * handle that is then read again for the bytes, so a bad file writes
+ * nothing. The image is written under a temporary name in the same folder
+ * (zero pages as holes), synced, and given its name only when complete: a
+ * hard link, which refuses atomically if the name was taken meanwhile, or a
+ * rename with `overwrite`. On any failure or cancel the temporary file is
+ * removed, and nothing is left under `into`.
+ *
+ * @throws OutputExistsError when `into` exists without `overwrite`.
+ * @throws InvalidSnapshotError when the file is not a complete, intact snapshot.
+ * @throws SourceChangedError when the file changed between its check and its reading.
+ * @throws CancelledError when `signal` aborted first.
+ */
+export async function writeRawImage(path: string, into: string, options: RawImageOptions = {}): Promise<RawImageReport> {
+  const overwrite = options.overwrite ?? false;
+  const signal = options.signal;
+  const nothingWritten = `nothing was written to ${JSON.stringify(into)}`;
+  const checkCancel = (): void => {
+    if (signal?.aborted) throw new CancelledError(signal.reason as NodeJS.Signals, nothingWritten);
+  };
+  // Refused early when it exists; the link at the end refuses again, atomically.
+  if (!overwrite && (await exists(into))) throw new OutputExistsError(into);
+
+  const source = await open(path, 'r');
+  const temp = join(dirname(into), `.${basename(into)}.${randomBytes(6).toString('hex')}.tmp`);
+  let out: FileHandle | undefined;
+  /** The temporary file: created by this call, then given its name. */
+  let created = false;
+  let named = false;
+  try {
+    // Step 1: the whole file is checked before anything is created.
+    const before = await source.stat({ bigint: true });
+    const size = Number(before.size);
+    const report = await verifyHandle(source, path, size);
+    if (!report.ok) throw new InvalidSnapshotError(path, report.problems, nothingWritten);
+    checkCancel();
+
+    // Step 2: the image, under a temporary name, at its full size: pages never written stay zero.
+    const { header } = report;
+    const pageSize = header.pageSize;
+    const bytes = header.blocks.reduce((n, b) => n + b.size, 0);
+    out = await open(temp, 'wx');
+    created = true;
+    await out.truncate(bytes);
+
+    // Step 3: every stored page to its place, each page once (checked again as it is read).
+    const file = await readSnapshot(source, path, size);
+    const tracker = new PageTracker(file.header.blocks);
+    let problem: FormatError | undefined;
+    try {
+      for await (const record of file.records()) {
+        checkCancel();
+        problem = tracker.mark(record);
+        if (problem !== undefined) break;
+        const first = (file.header.blocks[record.block] as BlockInfo).firstPage;
+        for (const span of record.spans()) {
+          if (span.data !== null) await writeAt(out, span.data, (first + span.page) * pageSize);
+        }
+      }
+    } catch (error) {
+      if (!(error instanceof FormatError)) throw error;
+      problem = error;
+    }
+    if (problem === undefined && file.trailer !== undefined) problem = tracker.missing(file.trailer.offset);
+    // Step 4: the file read is the file checked; a problem it did not have then means it changed.
+    await checkUnchanged(source, path, before, nothingWritten);
+    if (problem !== undefined) throw new InvalidSnapshotError(path, [problem], nothingWritten);
+    const trailer = file.trailer as SnapshotTrailer;
+
+    // Step 5: on disk, then under its name: the commit point.
+    await out.sync();
+    await out.close();
+    out = undefined;
+    checkCancel();
+    await commit(temp, into, overwrite);
+    named = true;
+    await syncDirectory(dirname(into));
+    return {
+      header,
+      trailer,
+      bytes,
+      blocks: header.blocks.map((b) => ({ name: b.name, offset: b.firstPage * pageSize, size: b.size })),
+      pages: tracker.pages,
+      zeroPages: trailer.zeroPages,
+    };
+  } catch (error) {
+    // The error that stopped the restore is the one reported; the clean-up's own can only follow it.
+    await out?.close().catch(() => undefined);
+    out = undefined;
+    if (created && !named) await unlink(temp).catch(() => undefined);
+    throw error;
+  } finally {
+    await out?.close();
+    await source.close();
+  }
+}
+
+/** Writes all of `data` at `position`, going on after a short write. */
+async function writeAt(handle: FileHandle, data: Uint8Array, position: number): Promise<void> {
+  for (let done = 0; done < data.length; ) {
+    const { bytesWritten } = await handle.write(data, done, data.length - done, position + done);
+    if (bytesWritten <= 0) throw Object.assign(new Error(`write made no progress at byte ${position + done}`), { code: 'EIO' });
+    done += bytesWritten;
+  }
+}
+
+/** Gives the temporary file its final name: a link that refuses a taken name, or a rename over it. */
+async function commit(temp: string, into: string, overwrite: boolean): Promise<void> {
+  if (overwrite) return rename(temp, into);
+  try {
+    await link(temp, into);
+  } catch (error) {
+    if (code(error) === 'EEXIST') throw new OutputExistsError(into);
+    // No hard links on this file system: check, then rename.
+    if (!['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS'].includes(code(error) ?? '')) throw error;
+    if (await exists(into)) throw new OutputExistsError(into);
+    return rename(temp, into);
+  }
+  await unlink(temp);
+}
+
+/** Syncs a directory, so that a new name in it survives a crash; a no-op where directories cannot be synced. */
+async function syncDirectory(path: string): Promise<void> {
+  let dir: FileHandle;
+  try {
+    dir = await open(path, 'r');
+  } catch (error) {
+    if (['EISDIR', 'EPERM', 'EACCES'].includes(code(error) ?? '')) return;
+    throw error;
+  }
+  try {
+    await dir.sync();
+  } catch (error) {
+    if (!['EINVAL', 'EPERM', 'EBADF'].includes(code(error) ?? '')) throw error;
+  } finally {
+    await dir.close();
+  }
+}
+
+async function checkUnchanged(handle: FileHandle, path: string, before: BigIntStats, consequence: string): Promise<void> {
+  const now = await handle.stat({ bigint: true });
+  if (now.size === before.size && now.mtimeNs === before.mtimeNs) return;
+  throw new SourceChangedError(path, Number(before.size), Number(now.size), consequence);
+}
+
+/** Whether anything has the name `path` (a link too, even one to nothing). */
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch (error) {
+    if (code(error) === 'ENOENT') return false;
+    throw error;
+  }
+}
+
+function code(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
+}

@@ -1,0 +1,288 @@
+import { randomBytes } from 'node:crypto';
+import { link, lstat, mkdir, open, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { FileExistsError, OptionError } from '../errors';
+import { pageCountProblem } from '../format/decodeHeader';
+import { PageTracker } from '../format/PageTracker';
+import { readSnapshot, type SnapshotTrailer } from '../format/reader';
+import { PagedMemory } from '../memory/PagedMemory';
+import { SqliteImageError } from './errors';
+import { META_BYTES, blockNames, decodeMeta, type SqliteBlockNames, type SqliteFileKind, type SqliteFiles } from './layout';
+
+/** Block bytes by block name: an image taken without a snapshot file (`MemorySink.image`, copies of blocks). */
+export type SqliteBlockImage = Readonly<Record<string, Uint8Array>>;
+
+/** How `exportSqliteFiles` names and places the files. */
+export interface ExportSqliteOptions {
+  /** Base name of the files: `<name>.db` and `<name>.db-journal`. @default 'db' */
+  readonly name?: string;
+  /** The blocks that hold the database. @default DEFAULT_SQLITE_BLOCKS */
+  readonly blocks?: Partial<SqliteBlockNames>;
+  /** Replace files of those names. @default false */
+  readonly overwrite?: boolean;
+}
+
+/** A file `exportSqliteFiles` wrote. */
+export interface ExportedFile {
+  readonly path: string;
+  readonly bytes: number;
+}
+
+/** What `exportSqliteFiles` wrote. */
+export interface SqliteExport {
+  readonly db: ExportedFile;
+  /** The rollback journal, when one was live in the image; SQLite rolls it back on open when it is hot. */
+  readonly journal: ExportedFile | undefined;
+}
+
+/**
+ * Turns an image of a database's blocks into the files SQLite keeps on disk:
+ * `<name>.db`, and `<name>.db-journal` when the metadata block says a journal
+ * existed with bytes in it. The stock `sqlite3` opens them as after a power
+ * failure at t0: it rolls back a hot journal, which gives the database as of
+ * the last transaction committed before t0.
+ *
+ * `source` is a snapshot file's path (read once, every record checked against
+ * its crc32, every page required exactly once), a `PagedMemory` (its bytes are
+ * copied synchronously, so in-process writers cannot change the image
+ * midway; take a snapshot of a memory that other threads write), or block
+ * bytes by name.
+ *
+ * The files are written under temporary names in `dir` (created if
+ * missing), synced, then given their names: the journal first, then the
+ * database, so that no crash leaves a database next to a journal not its own.
+ * With `overwrite`, the old database and journal are removed first.
+ * @throws SqliteImageError when a block is missing or the metadata block is not the adapter's.
+ * @throws FormatError when the snapshot file is malformed; nothing is written then.
+ * @throws FileExistsError when a file of that name exists and `overwrite` is not set.
+ * @throws OptionError when `name` or a block name is unusable.
+ */
+export async function exportSqliteFiles(source: string | PagedMemory | SqliteBlockImage, dir: string, options: ExportSqliteOptions = {}): Promise<SqliteExport> {
+  const name = options.name ?? 'db';
+  if (name.length === 0 || name === '.' || name === '..' || name !== basename(name) || /[\\/\0]/.test(name)) {
+    throw new OptionError('name', 'a file name without a directory part', name);
+  }
+  const blocks = blockNames(options.blocks);
+  const overwrite = options.overwrite ?? false;
+  const db = new OutputFile(join(dir, `${name}.db`));
+  const journal = new OutputFile(`${db.path}-journal`);
+  // An image in memory is copied before the first await; a snapshot's blocks are checked before anything is created.
+  const input = typeof source === 'string' ? await openSnapshotImage(source, blocks) : imageOf(source, blocks);
+  try {
+    await mkdir(dir, { recursive: true });
+    if (!overwrite) {
+      for (const file of [db, journal]) if (await exists(file.path)) throw new FileExistsError(file.path);
+    }
+    try {
+      await db.create();
+      await journal.create();
+      const files = 'writeInto' in input ? await input.writeInto(db, journal) : await writeImage(input, db, journal);
+      const live = files.journal.exists && files.journal.size > 0;
+      await db.finish(files.db.size);
+      if (live) await journal.finish(files.journal.size);
+      else await journal.discard();
+      await commit(db, live ? journal : undefined, overwrite);
+      return { db: { path: db.path, bytes: files.db.size }, journal: live ? { path: journal.path, bytes: files.journal.size } : undefined };
+    } catch (error) {
+      await Promise.all([db.discard(), journal.discard()]);
+      throw error;
+    }
+  } finally {
+    if ('close' in input) await input.close();
+  }
+}
+
+/** The image's three blocks, the files' bytes copied out of a memory at once. */
+interface Image {
+  readonly files: SqliteFiles;
+  readonly db: Uint8Array;
+  readonly journal: Uint8Array;
+}
+
+function imageOf(source: PagedMemory | SqliteBlockImage, names: SqliteBlockNames): Image {
+  const bytesOf = (name: string): Uint8Array => {
+    if (source instanceof PagedMemory) {
+      const block = source.blocks.find((b) => b.name === name);
+      if (block === undefined) throw new SqliteImageError(name, `no such block in the memory (its blocks: ${source.blocks.map((b) => b.name).join(', ')})`);
+      return block.bytes;
+    }
+    const bytes = Object.prototype.hasOwnProperty.call(source, name) ? source[name] : undefined;
+    if (!(bytes instanceof Uint8Array)) throw new SqliteImageError(name, `no such block in the image (its blocks: ${Object.keys(source).join(', ')})`);
+    return bytes;
+  };
+  const meta = bytesOf(names.meta);
+  const db = bytesOf(names.db);
+  const journal = bytesOf(names.journal);
+  const files = checkFiles(decodeMeta(meta.subarray(0, META_BYTES), names.meta), names, { db: db.length, journal: journal.length });
+  const copy = source instanceof PagedMemory;
+  const used = (bytes: Uint8Array, size: number) => (copy ? bytes.slice(0, size) : bytes.subarray(0, size));
+  return { files, db: used(db, files.db.size), journal: used(journal, files.journal.size) };
+}
+
+async function writeImage(image: Image, db: OutputFile, journal: OutputFile): Promise<SqliteFiles> {
+  await db.write(image.db, 0);
+  await journal.write(image.journal, 0);
+  return image.files;
+}
+
+/** A snapshot file, open, its header read and the database's blocks found in it. */
+interface SnapshotImage {
+  /**
+   * Reads the records once, writing the database's and journal's pages into
+   * their files as they come (zero pages left as holes) and keeping the
+   * metadata block; the caller cuts the files to the sizes returned.
+   */
+  writeInto(db: OutputFile, journal: OutputFile): Promise<SqliteFiles>;
+  close(): Promise<void>;
+}
+
+async function openSnapshotImage(path: string, names: SqliteBlockNames): Promise<SnapshotImage> {
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    const file = await readSnapshot(handle, path, size);
+    const tooMany = pageCountProblem(file.decoded, size);
+    if (tooMany !== undefined) throw tooMany;
+    const { blocks, pageSize } = file.header;
+    const blockOf = (name: string) => {
+      const index = blocks.findIndex((b) => b.name === name);
+      const block = blocks[index];
+      if (block === undefined) throw new SqliteImageError(name, `no such block in the snapshot ${JSON.stringify(path)} (its blocks: ${blocks.map((b) => b.name).join(', ')})`);
+      return { index, size: block.size };
+    };
+    const dbBlock = blockOf(names.db);
+    const journalBlock = blockOf(names.journal);
+    const metaBlock = blockOf(names.meta);
+    return {
+      close: () => handle.close(),
+      async writeInto(db, journal) {
+        const meta = new Uint8Array(metaBlock.size);
+        const targets = new Map<number, OutputFile | Uint8Array>([
+          [dbBlock.index, db],
+          [journalBlock.index, journal],
+          [metaBlock.index, meta],
+        ]);
+        const tracker = new PageTracker(blocks);
+        for await (const record of file.records()) {
+          const repeat = tracker.mark(record);
+          if (repeat !== undefined) throw repeat;
+          const target = targets.get(record.block);
+          if (target === undefined) continue;
+          for (const span of record.spans()) {
+            if (span.data === null) continue;
+            if (target instanceof Uint8Array) target.set(span.data, span.page * pageSize);
+            else await target.write(span.data, span.page * pageSize);
+          }
+        }
+        const missing = tracker.missing((file.trailer as SnapshotTrailer).offset);
+        if (missing !== undefined) throw missing;
+        return checkFiles(decodeMeta(meta.subarray(0, META_BYTES), names.meta), names, { db: dbBlock.size, journal: journalBlock.size });
+      },
+    };
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+}
+
+/** The files of a decoded metadata block, checked against their blocks. */
+function checkFiles(files: SqliteFiles | undefined, names: SqliteBlockNames, blockBytes: Record<SqliteFileKind, number>): SqliteFiles {
+  if (files === undefined) throw new SqliteImageError(names.meta, 'all zero: no database was ever opened in these blocks');
+  if (!files.db.exists) throw new SqliteImageError(names.meta, 'no database file existed in the image');
+  for (const kind of ['db', 'journal'] as const) {
+    if (files[kind].size > blockBytes[kind]) {
+      throw new SqliteImageError(names.meta, `the ${kind} file's size, ${files[kind].size} bytes, does not fit its block ${JSON.stringify(names[kind])} of ${blockBytes[kind]}`);
+    }
+  }
+  return files;
+}
+
+/** Gives the files their names: the journal, if any, before the database. */
+async function commit(db: OutputFile, journal: OutputFile | undefined, overwrite: boolean): Promise<void> {
+  if (overwrite) {
+    // No moment with the old database beside the new journal, or the new database beside the old one.
+    await rm(db.path, { force: true });
+    await rm(journal?.path ?? `${db.path}-journal`, { force: true });
+    if (journal !== undefined) await rename(journal.temp, journal.path);
+    await rename(db.temp, db.path);
+  } else {
+    if (journal !== undefined) await journal.linkInPlace();
+    try {
+      await db.linkInPlace();
+    } catch (error) {
+      if (journal !== undefined) await rm(journal.path, { force: true });
+      throw error;
+    }
+  }
+  const handle = await open(dirname(db.path), 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A file written under a temporary name in its folder, then given its own. */
+class OutputFile {
+  readonly temp: string;
+  private handle: FileHandle | undefined;
+
+  constructor(readonly path: string) {
+    this.temp = join(dirname(path), `.${basename(path)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+  }
+
+  async create(): Promise<void> {
+    this.handle = await open(this.temp, 'wx');
+  }
+
+  async write(data: Uint8Array, position: number): Promise<void> {
+    const handle = this.handle as FileHandle;
+    for (let done = 0; done < data.length; ) {
+      const { bytesWritten } = await handle.write(data, done, data.length - done, position + done);
+      done += bytesWritten;
+    }
+  }
+
+  /** Cuts the file to `size`, syncs and closes it. */
+  async finish(size: number): Promise<void> {
+    const handle = this.handle as FileHandle;
+    await handle.truncate(size);
+    await handle.sync();
+    this.handle = undefined;
+    await handle.close();
+  }
+
+  /** Takes the final name if it is free (a hard link refuses atomically), then drops the temporary one. */
+  async linkInPlace(): Promise<void> {
+    try {
+      await link(this.temp, this.path);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') throw new FileExistsError(this.path);
+      // A file system without hard links: check, then rename.
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw error;
+      if (await exists(this.path)) throw new FileExistsError(this.path);
+      await rename(this.temp, this.path);
+      return;
+    }
+    await unlink(this.temp);
+  }
+
+  /** Closes and removes the temporary file, if any. */
+  async discard(): Promise<void> {
+    const handle = this.handle;
+    this.handle = undefined;
+    await handle?.close().catch(() => undefined);
+    await rm(this.temp, { force: true });
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+}
