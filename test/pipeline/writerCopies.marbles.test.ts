@@ -1,0 +1,100 @@
+import { share } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import {
+  PageState,
+  snapshot,
+  VirtualSink,
+  type PageBufferPool,
+  type ProtectOptions,
+  type ProtectionSession,
+  type SnapshotMemory,
+} from '../../src';
+import { numberedMemory, only } from '../support/fixtures';
+import { marbles } from '../support/marbles';
+
+const LATENCY = 5;
+
+/**
+ * A memory whose "writer thread" is the test: `writerCopies(page)` does what a
+ * writer does under `copy` (claim a pool buffer and the page, copy, unprotect,
+ * report), in virtual time, so the pipeline's handling of it can be pinned.
+ */
+function memoryWithWriter(pages: number) {
+  const inner = numberedMemory(pages);
+  let options: ProtectOptions = {};
+  let session: ProtectionSession | undefined;
+  const memory: SnapshotMemory = {
+    pageSize: inner.pageSize,
+    blocks: inner.blocks,
+    pageCount: inner.pageCount,
+    protect(onFault, given = {}) {
+      options = given;
+      session = inner.protect(onFault, given);
+      return session;
+    },
+  };
+  return {
+    memory,
+    inner,
+    pool: (): PageBufferPool | undefined => options.pool,
+    writerCopies(page: number): boolean {
+      const buffer = options.pool?.acquire();
+      if (buffer === undefined || session === undefined) return false;
+      if (Atomics.compareExchange(inner.states, page, PageState.Protected, PageState.Claimed) !== PageState.Protected) {
+        options.pool?.release(buffer);
+        return false;
+      }
+      session.copy(page, buffer);
+      Atomics.store(inner.states, page, PageState.Writable);
+      options.onCopied?.(page, buffer);
+      return true;
+    },
+  };
+}
+
+describe('pages writer threads copied themselves', () => {
+  // Rule: a writer's own copy is written ahead of the bulk pass, like the
+  // saver's copies; the pipeline does not unprotect it again (the writer did,
+  // at its copy), and its buffer returns to the pool after the write.
+  it('are written before the next bulk page and their buffers come back', marbles((m) => {
+    const w = memoryWithWriter(4);
+    const sink = new VirtualSink({ scheduler: m.scheduler, capacity: 1, latency: LATENCY });
+    const borrowed: number[] = [];
+    m.hot('    --c----r').subscribe((v) => {
+      if (v === 'c') expect(w.writerCopies(3)).toBe(true);
+      borrowed.push(w.pool()?.borrowed ?? -1);
+    });
+    const events$ = snapshot(w.memory, sink, { strategy: 'copy', poolPages: 1, runBytes: 512, detail: true, scheduler: m.scheduler }).pipe(share());
+    m.expect(events$.pipe(only('fault'))).toBeObservable(
+      '        --f-----------------|',
+      { f: 'f3' },
+    );
+    m.expect(events$.pipe(only('unprotected'))).toBeObservable(
+      '        --u--a---------b----(c|)',
+      { u: 'u:copy 3', a: 'u:bulk 0', b: 'u:bulk 1', c: 'u:bulk 2' },
+    );
+    m.expect(events$.pipe(only('saved'))).toBeObservable(
+      '        -----a----b----c----(d|)',
+      { a: 'bulk 0', b: 'copy 3', c: 'bulk 1', d: 'bulk 2' },
+    );
+    m.flush();
+    // Lent at the copy (frame 2); back after its write (frame 10) — sampled at 2 and 7.
+    expect(borrowed).toEqual([1, 1]);
+    expect(w.pool()?.borrowed).toBe(0);
+  }));
+
+  // Rule: a page a writer copied is not saved again by the bulk pass, and
+  // counts once as a fault and once as a copy.
+  it('count as faults served by a copy, saved once', marbles((m) => {
+    const w = memoryWithWriter(2);
+    const sink = new VirtualSink({ scheduler: m.scheduler, capacity: 1, latency: LATENCY });
+    m.hot('    c').subscribe(() => expect(w.writerCopies(1)).toBe(true));
+    let stats: { faults: number; saved: { bulk: number; copy: number } } | undefined;
+    snapshot(w.memory, sink, { strategy: 'copy', poolPages: 1, runBytes: 512, scheduler: m.scheduler }).subscribe((e) => {
+      if (e.type === 'done') stats = e.stats;
+    });
+    m.flush();
+    expect(stats).toMatchObject({ faults: 1, saved: { bulk: 1, copy: 1 } });
+    expect(sink.log.map((r) => `${r.via} ${r.page}`)).toEqual(['bulk 0', 'copy 1']);
+  }));
+});

@@ -1,0 +1,99 @@
+import { lastValueFrom } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import {
+  attachMemory,
+  MemorySink,
+  OptionError,
+  OutOfBlockError,
+  PagedMemory,
+  PageState,
+  SaverThreadWriteError,
+  snapshot,
+  SnapshotInProgressError,
+  ThrottledSink,
+  TooManyWritersError,
+  WriterDetachedError,
+} from '../../src';
+
+const PAGE = 4096;
+const memoryOf = (pages = 64): PagedMemory => new PagedMemory({ blocks: [{ name: 'ram', size: pages * PAGE }, { name: 'rom', size: PAGE }] });
+
+describe('share() and attachMemory()', () => {
+  it('hands out one structured-cloneable handle whose writers write the memory itself', () => {
+    const memory = memoryOf();
+    const handle = memory.share();
+    expect(memory.share()).toBe(handle);
+    const writer = attachMemory(structuredClone(handle));
+    writer.write('ram', 3 * PAGE + 5, new Uint8Array([1, 2, 3]));
+    expect(memory.read('ram', 3 * PAGE + 5, 3)).toEqual(new Uint8Array([1, 2, 3]));
+    expect(writer.read('ram', 3 * PAGE + 4, 5)).toEqual(new Uint8Array([0, 1, 2, 3, 0]));
+    expect(writer.writes).toBe(1);
+    expect([writer.id, attachMemory(handle).id]).toEqual([0, 1]);
+    expect(memory.writerThreads).toBe(2);
+  });
+
+  it('names the option that is wrong', () => {
+    const bad: [object, string][] = [
+      [{ poolBytes: -1 }, 'poolBytes'],
+      [{ ringEntries: 3 }, 'ringEntries'],
+      [{ safePointTimeoutMs: 0 }, 'safePointTimeoutMs'],
+    ];
+    for (const [options, option] of bad) {
+      expect(() => memoryOf().share(options)).toThrow(expect.objectContaining({ name: 'OptionError', option }));
+    }
+    expect(() => attachMemory({ kind: 'bgsnap.memory' } as never)).toThrow(OptionError);
+    expect(() => attachMemory({ kind: 'bgsnap.memory' } as never)).toThrow(/`handle`/);
+  });
+
+  it('refuses to share a memory for the first time while a snapshot runs', async () => {
+    const memory = memoryOf();
+    const events$ = snapshot(memory, new ThrottledSink(new MemorySink(), { profile: 'hdd' }));
+    const subscription = events$.subscribe();
+    expect(() => memory.share()).toThrow(SnapshotInProgressError);
+    subscription.unsubscribe();
+    expect(() => memory.share()).not.toThrow();
+  });
+
+  it('refuses a pool larger than the one shared, leaving nothing protected', async () => {
+    const memory = memoryOf();
+    memory.share({ poolBytes: 8 * PAGE });
+    await expect(lastValueFrom(snapshot(memory, new MemorySink(), { poolPages: 9 }))).rejects.toMatchObject({ name: 'OptionError', option: 'poolPages' });
+    expect(memory.snapshotting).toBe(false);
+    await expect(lastValueFrom(snapshot(memory, new MemorySink(), { poolPages: 8 }))).resolves.toMatchObject({ type: 'done' });
+  });
+
+  it('checks ranges, and refuses writes after detach', () => {
+    const memory = memoryOf();
+    const writer = attachMemory(memory.share());
+    expect(() => writer.write('ram', 64 * PAGE - 1, new Uint8Array(2))).toThrow(OutOfBlockError);
+    expect(() => writer.write('nope', 0, new Uint8Array(1))).toThrow(/No block named "nope"/);
+    expect(() => writer.write('ram', -1, new Uint8Array(1))).toThrow(OutOfBlockError);
+    expect(() => writer.read('rom', 0, PAGE + 1)).toThrow(OutOfBlockError);
+    expect(writer.writes).toBe(0);
+    writer.write('rom', 0, new Uint8Array(0));
+    expect(writer.writes).toBe(1);
+    writer.detach();
+    writer.detach();
+    expect(() => writer.write('ram', 0, new Uint8Array(1))).toThrow(WriterDetachedError);
+  });
+
+  it('takes at most 256 writers over a memory\'s life', () => {
+    const handle = memoryOf(1).share();
+    for (let i = 0; i < 256; i++) attachMemory(handle).detach();
+    expect(() => attachMemory(handle)).toThrow(TooManyWritersError);
+  });
+
+  it('refuses, on the thread running the snapshot, a write that would wait for it', async () => {
+    const memory = memoryOf(256);
+    const writer = attachMemory(memory.share());
+    const events$ = snapshot(memory, new ThrottledSink(new MemorySink({ capacity: 1 }), { profile: 'hdd' }), { strategy: 'queue' });
+    const subscription = events$.subscribe();
+    expect(memory.states[255]).toBe(PageState.Protected);
+    expect(() => writer.write('ram', 255 * PAGE, new Uint8Array([1]))).toThrow(SaverThreadWriteError);
+    expect(writer.writes).toBe(0);
+    expect(memory.read('ram', 255 * PAGE, 1)).toEqual(new Uint8Array([0]));
+    subscription.unsubscribe();
+    writer.write('ram', 255 * PAGE, new Uint8Array([1]));
+    expect(memory.read('ram', 255 * PAGE, 1)).toEqual(new Uint8Array([1]));
+  });
+});
