@@ -22,7 +22,7 @@ class CountingSink implements Sink {
   }
   write(run: PageRun, done: SinkCallback): void {
     const first = (this.firstPages[run.block] as number) + run.page;
-    for (let p = first; p < first + run.count; p++) this.saves[p]++;
+    for (let p = first; p < first + run.count; p++) this.saves[p] = (this.saves[p] ?? 0) + 1;
     this.inner.write(run, done);
   }
   end(done: SinkCallback): void {
