@@ -1,7 +1,7 @@
 import { PageState } from '../memory/contract';
 import { FaultRing } from './FaultRing';
 import type { MemoryHandle } from './handle';
-import { Control, Slot, Writer, WriterStatus, writerWord } from './layout';
+import { Control, MAX_WRITERS, Slot, Writer, WriterStatus, writerWord } from './layout';
 
 /**
  * The shared parts of a memory as one thread sees them: page states, the
@@ -27,7 +27,7 @@ export class SharedState {
 
   /** Writers attached so far (including detached and gone ones). */
   get writerCount(): number {
-    return Math.min(Atomics.load(this.control, Control.Attached), (this.control.length - writerWord(0, 0)) >> 3);
+    return Math.min(Atomics.load(this.control, Control.Attached), MAX_WRITERS);
   }
 
   /** Field `field` of writer `id`, read atomically. */

@@ -214,12 +214,16 @@ class ThreadWriter implements MemoryWriter {
    */
   private copyOwnPage(block: Block, page: number): boolean {
     const shared = this.shared;
-    const session = Atomics.load(this.control, Control.Session);
-    if (session === 0) return false;
     // Step 1: a slot, then the page; a page claimed by someone else gives the slot back.
     const slot = shared.claimSlot(Slot.Copied);
     if (slot < 0) return false;
     if (!shared.claimPage(page)) {
+      shared.freeSlot(slot);
+      return false;
+    }
+    // The session the claim belongs to: read after it, as a page is only protected inside one.
+    const session = Atomics.load(this.control, Control.Session);
+    if (session === 0) {
       shared.freeSlot(slot);
       return false;
     }
