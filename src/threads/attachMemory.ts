@@ -179,6 +179,7 @@ class ThreadWriter implements MemoryWriter {
     }
     Atomics.store(c, writerWord(this.id, Writer.AckWrites), this.seq >>> 1);
     Atomics.store(c, writerWord(this.id, Writer.AckEpoch), epoch);
+    Atomics.notify(c, writerWord(this.id, Writer.AckEpoch));
     // Epoch 0 is before any safe point: nothing to pause for.
     if (epoch !== 0 && Atomics.load(c, Control.Pause) === epoch) {
       const start = performance.now();
@@ -230,10 +231,16 @@ class ThreadWriter implements MemoryWriter {
     // Step 2: copy the page as it stood at t0 (it is still protected).
     const at = (page - block.firstPage) << this.pageShift;
     shared.slotBytes(slot).set(block.bytes.subarray(at, at + shared.pageSize));
-    // Step 3: tell the saver before unprotecting, so a writable page always has its copy on record.
-    shared.ring.post(RingEntry.Copied, page, slot, session, () => true);
-    // Step 4: unprotect it and wake writers blocked on it.
-    Atomics.store(shared.states, page, PageState.Writable);
+    // Step 3: tell the saver before unprotecting, so a writable page always has its copy on
+    // record. A session that ends meanwhile made every page writable: nobody needs the copy.
+    const c = this.control;
+    if (!shared.ring.post(RingEntry.Copied, page, slot, session, () => Atomics.load(c, Control.Session) === session)) {
+      shared.freeSlot(slot);
+      return false;
+    }
+    // Step 4: unprotect it, unless the session ended and the page is no longer ours, and wake
+    // writers blocked on it.
+    Atomics.compareExchange(shared.states, page, PageState.Claimed, PageState.Writable);
     shared.wakeWaiters(page, page + 1);
     this.selfCopied++;
     return true;

@@ -2,13 +2,15 @@
  * The shared control block: one `Int32Array` on a SharedArrayBuffer that the
  * saver (the thread that runs `snapshot()`) and every attached writer thread
  * read and write with `Atomics`. Word offsets are below; each writer owns one
- * slot of `WRITER_WORDS` words from `WRITERS_AT`.
+ * slot of `WRITER_WORDS` words from `WRITERS_AT`. Words written often sit on
+ * their own 128-byte lines (two cache lines, as CPUs fetch pairs), so a
+ * writer's stores never slow down another writer's loads.
  */
 
 /** How many writers can attach to one memory over its life (ids are not reused). */
 export const MAX_WRITERS = 256;
 
-/** Global words. */
+/** Global words: the first line is read on every write and written only at safe points and session changes. */
 export const Control = {
   /** Bumped by the saver at every safe point; writers compare it with plain loads. */
   Epoch: 0,
@@ -20,16 +22,16 @@ export const Control = {
   Session: 3,
   /** Pool slots writers may claim in this session (0: writers never copy). */
   PoolSize: 4,
-  /** Pool slots on loan, to the saver or to writers' copies. */
-  PoolBorrowed: 5,
-  /** Where writers start looking for a free pool slot. */
-  PoolHint: 6,
   /** `threadId + 1` of the thread running the open session's snapshot, or 0. */
-  SaverThread: 7,
+  SaverThread: 5,
+  /** Pool slots on loan, to the saver or to writers' copies (a line of their own: written per copy). */
+  PoolBorrowed: 32,
+  /** Where writers start looking for a free pool slot. */
+  PoolHint: 33,
 } as const;
 
-export const WRITERS_AT = 16;
-export const WRITER_WORDS = 8;
+export const WRITERS_AT = 64;
+export const WRITER_WORDS = 32;
 
 /** Words of one writer's slot, from `WRITERS_AT + id * WRITER_WORDS`. */
 export const Writer = {

@@ -24,10 +24,15 @@ export interface SafePoint {
  *    `write` counts as paused (it will pause at its next `write` if the pause
  *    is still on, or see the new page states after it). One still inside a
  *    write after `timeoutMs` (a thread terminated mid-write) is declared gone.
+ *    The saver sleeps while it waits (`Atomics.wait` is allowed on Node's main
+ *    thread), so it does not take a CPU from the writer it waits for.
  * 3. `protectAll()` runs: that instant is t0. The cut is each writer's
  *    completed writes.
  * 4. Release the paused writers.
  */
+/** How long the saver sleeps between looks at a writer inside a write. */
+const POLL_MS = 0.05;
+
 export function safePoint(shared: SharedState, protectAll: () => void, timeoutMs: number): SafePoint {
   const c = shared.control;
   const start = performance.now();
@@ -61,6 +66,9 @@ export function safePoint(shared: SharedState, protectAll: () => void, timeoutMs
         outside.set(id, seq >>> 1);
         break;
       }
+      // Inside a write: sleep briefly rather than spin, so a writer that lost its CPU
+      // gets one back. Its acknowledgement wakes us; leaving \`write\` does not, hence the bound.
+      Atomics.wait(c, writerWord(id, Writer.AckEpoch), shared.writer(id, Writer.AckEpoch), POLL_MS);
     }
   }
   // Step 3: t0.

@@ -83,6 +83,27 @@ describe('writer threads that fail or idle', () => {
     expect(memory.snapshotting).toBe(false);
   });
 
+  it('a cancelled snapshot releases a writer waiting for room in a full fault ring', async () => {
+    const memory = memoryOf();
+    const handle = memory.share({ ringEntries: 1 });
+    const { worker } = await scriptedWriter(handle);
+    workers = [worker];
+    const events$ = snapshot(memory, new ThrottledSink(new MemorySink({ capacity: 1 }), { profile: 'hdd' }), { strategy: 'copy' });
+    const subscription = events$.subscribe();
+    const wrote = nextMessage<{ writes: number; faults: { selfCopied: number } }>(worker);
+    worker.postMessage({ writes: [['ram', (PAGES - 2) * PAGE, 8, 1], ['ram', (PAGES - 1) * PAGE, 8, 2]] });
+    // The saver's event loop does not run: the ring is never drained, so the second copy
+    // finds it full and waits for room.
+    const until = Date.now() + 300;
+    while (Date.now() < until);
+    subscription.unsubscribe();
+    expect((await wrote).writes).toBe(2);
+    // The next snapshot neither waits for that writer nor loses a page to it.
+    const next = await run(snapshot(memory, new MemorySink()));
+    expect(next.done.stats.t0PauseMs).toBeLessThan(500);
+    expect(next.started.cut).toEqual([2]);
+  });
+
   it('a writer outside write does not hold t0, and one that exited without detaching neither', async () => {
     const memory = memoryOf();
     const handle = memory.share({ safePointTimeoutMs: 5000 });
