@@ -41,7 +41,13 @@ export type Reply =
   /** The phase's loop is running. */
   | { readonly type: 'writing' }
   /** Nanoseconds per call, one entry per round. */
-  | { readonly type: 'barrier'; readonly checked: readonly number[]; readonly unchecked: readonly number[] }
+  | {
+      readonly type: 'barrier';
+      readonly checked: readonly number[];
+      readonly unchecked: readonly number[];
+      /** The unchecked loop plus one plain load of the page-state byte per write: the floor the barrier is held to. */
+      readonly mapLoad: readonly number[];
+    }
   | { readonly type: 'wrote'; readonly id: number; readonly writes: number; readonly faults: WriterFaults }
   | {
       readonly type: 'barrierDuringSnapshot';
