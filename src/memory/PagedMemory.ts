@@ -69,6 +69,9 @@ interface PendingWrite {
 
 const DONE: Promise<void> = Promise.resolve();
 
+/** The largest block: 4 GiB. */
+const MAX_BLOCK_BYTES = 2 ** 32;
+
 /**
  * Named blocks of paged memory on SharedArrayBuffers, with a per-page
  * protection map (one byte a page, also shared) and an in-process write
@@ -101,10 +104,11 @@ export class PagedMemory implements SnapshotMemory {
   constructor(options: PagedMemoryOptions) {
     this.pageSize = checkPageSize(options?.pageSize ?? DEFAULT_PAGE_SIZE);
     this.pageShift = Math.log2(this.pageSize);
-    this.blocks = layoutBlocks(options?.blocks, this.pageSize).map((b) => ({
-      ...b,
-      bytes: new Uint8Array(new SharedArrayBuffer(b.size)),
-    }));
+    this.blocks = layoutBlocks(options?.blocks, this.pageSize).map((b, i) => {
+      // Offsets go through 32-bit shifts in the write barriers.
+      if (b.size > MAX_BLOCK_BYTES) throw new OptionError(`blocks[${i}].size`, `at most ${MAX_BLOCK_BYTES} bytes (4 GiB) for a PagedMemory`, b.size);
+      return { ...b, bytes: new Uint8Array(new SharedArrayBuffer(b.size)) };
+    });
     for (const b of this.blocks) this.byName.set(b.name, b);
     const last = this.blocks[this.blocks.length - 1] as MemoryBlock;
     this.pageCount = last.firstPage + last.pages;
@@ -333,7 +337,7 @@ export class PagedMemory implements SnapshotMemory {
   /** @internal */
   viewPages(first: number, count: number): Uint8Array {
     const b = this.blocks[blockIndexOf(this.blocks, first)] as MemoryBlock;
-    const at = (first - b.firstPage) << this.pageShift;
+    const at = (first - b.firstPage) * this.pageSize;
     return b.bytes.subarray(at, at + count * this.pageSize);
   }
 

@@ -35,6 +35,20 @@ export class SharedState {
     return Atomics.load(this.control, writerWord(id, field));
   }
 
+  /** Writer `id`'s whole `Seq`: twice its completed writes, plus one inside a write. */
+  seq(id: number): number {
+    for (;;) {
+      const high = this.writer(id, Writer.SeqHigh);
+      const low = this.writer(id, Writer.Seq) >>> 0;
+      if (this.writer(id, Writer.SeqHigh) === high) return high * 2 ** 32 + low;
+    }
+  }
+
+  /** The completed writes writer `id` acknowledged with its last epoch. */
+  ackWrites(id: number): number {
+    return this.writer(id, Writer.AckWritesHigh) * 2 ** 32 + (this.writer(id, Writer.AckWrites) >>> 0);
+  }
+
   /** Wakes writers blocked on any page from `first` up to `end`. */
   wakeWaiters(first: number, end: number): void {
     const c = this.control;

@@ -67,8 +67,10 @@ class ThreadWriter implements MemoryWriter {
   private readonly byName = new Map<string, Block>();
   private readonly pageShift: number;
   private readonly seqAt: number;
-  /** Twice the completed writes (the value of this writer's `Seq` word outside `write`). */
+  /** Twice the completed writes: this writer's `Seq` outside `write`, whole (the word holds its low 32 bits). */
   private seq = 0;
+  /** The next multiple of 2^32 `seq` reaches, when `SeqHigh` goes up. */
+  private seqCarry = 2 ** 32;
   /** The last safe-point epoch this writer has seen. */
   private epoch: number;
   private detached = false;
@@ -100,7 +102,7 @@ class ThreadWriter implements MemoryWriter {
   }
 
   get writes(): number {
-    return this.seq >>> 1;
+    return Math.floor(this.seq / 2);
   }
 
   get faults(): WriterFaults {
@@ -137,9 +139,10 @@ class ThreadWriter implements MemoryWriter {
       }
       b.bytes.set(data, offset);
     }
-    // Step 3: outside again, one write more.
+    // Step 3: outside again, one write more (every 2^31 writes, the high word goes up too).
     this.seq = seq + 1;
     c[this.seqAt] = seq + 1;
+    if (seq + 1 >= this.seqCarry) this.carry();
   }
 
   read(block: string, offset: number, length: number): Uint8Array {
@@ -177,7 +180,9 @@ class ThreadWriter implements MemoryWriter {
       this.detached = true;
       throw new WriterDetachedError(this.id, 'gone');
     }
-    Atomics.store(c, writerWord(this.id, Writer.AckWrites), this.seq >>> 1);
+    const writes = this.writes;
+    Atomics.store(c, writerWord(this.id, Writer.AckWrites), writes % 2 ** 32);
+    Atomics.store(c, writerWord(this.id, Writer.AckWritesHigh), Math.floor(writes / 2 ** 32));
     Atomics.store(c, writerWord(this.id, Writer.AckEpoch), epoch);
     Atomics.notify(c, writerWord(this.id, Writer.AckEpoch));
     // Epoch 0 is before any safe point: nothing to pause for.
@@ -187,6 +192,12 @@ class ThreadWriter implements MemoryWriter {
       this.longestPauseMs = Math.max(this.longestPauseMs, performance.now() - start);
     }
     this.epoch = epoch;
+  }
+
+  /** `Seq` passed a multiple of 2^32: its high word follows its low word, which the saver reads between two reads of it. */
+  private carry(): void {
+    Atomics.store(this.control, writerWord(this.id, Writer.SeqHigh), Math.floor(this.seq / 2 ** 32));
+    this.seqCarry += 2 ** 32;
   }
 
   /** Waits until every page from `page` to `last` is writable: copying it, or blocked on it. */
@@ -229,7 +240,7 @@ class ThreadWriter implements MemoryWriter {
       return false;
     }
     // Step 2: copy the page as it stood at t0 (it is still protected).
-    const at = (page - block.firstPage) << this.pageShift;
+    const at = (page - block.firstPage) * shared.pageSize;
     shared.slotBytes(slot).set(block.bytes.subarray(at, at + shared.pageSize));
     // Step 3: tell the saver before unprotecting, so a writable page always has its copy on
     // record. A session that ends meanwhile made every page writable: nobody needs the copy.

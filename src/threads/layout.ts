@@ -49,6 +49,9 @@ export const Writer = {
   WaitPage: 4,
   /** Its futex word: bumped and notified to wake it. */
   Wake: 5,
+  /** The high words of `Seq` (its carries past 2^32) and of `AckWrites`. */
+  SeqHigh: 6,
+  AckWritesHigh: 7,
 } as const;
 
 export const WriterStatus = {

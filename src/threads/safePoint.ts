@@ -46,24 +46,24 @@ export function safePoint(shared: SharedState, protectAll: () => void, timeoutMs
   for (let id = 0; id < writers; id++) {
     const status = shared.writer(id, Writer.Status);
     if (status !== WriterStatus.Attached) {
-      cut.push(shared.writer(id, Writer.Seq) >>> 1);
+      cut.push(Math.floor(shared.seq(id) / 2));
       continue;
     }
     for (;;) {
       if (shared.writer(id, Writer.AckEpoch) === epoch) {
-        cut.push(shared.writer(id, Writer.AckWrites));
+        cut.push(shared.ackWrites(id));
         break;
       }
-      const seq = shared.writer(id, Writer.Seq);
-      if ((seq & 1) === 0) {
-        cut.push(seq >>> 1);
-        outside.set(id, seq >>> 1);
+      const seq = shared.seq(id);
+      if (seq % 2 === 0) {
+        cut.push(seq / 2);
+        outside.set(id, seq / 2);
         break;
       }
       if (performance.now() - start > timeoutMs) {
         Atomics.store(c, writerWord(id, Writer.Status), WriterStatus.Gone);
-        cut.push(seq >>> 1);
-        outside.set(id, seq >>> 1);
+        cut.push(Math.floor(seq / 2));
+        outside.set(id, Math.floor(seq / 2));
         break;
       }
       // Inside a write: sleep briefly rather than spin, so a writer that lost its CPU
@@ -90,7 +90,7 @@ export function safePoint(shared: SharedState, protectAll: () => void, timeoutMs
 export function confirmCut(shared: SharedState, point: SafePoint): CutViolationError | undefined {
   for (const [id, cut] of point.outside) {
     const seen = shared.writer(id, Writer.AckEpoch) === point.epoch;
-    const completed = seen ? shared.writer(id, Writer.AckWrites) : shared.writer(id, Writer.Seq) >>> 1;
+    const completed = seen ? shared.ackWrites(id) : Math.floor(shared.seq(id) / 2);
     if (completed !== cut) return new CutViolationError(id, cut, completed);
   }
   return undefined;

@@ -14,6 +14,7 @@ import {
   TooManyWritersError,
   WriterDetachedError,
 } from '../../src';
+import { run } from './support';
 
 const PAGE = 4096;
 const memoryOf = (pages = 64): PagedMemory => new PagedMemory({ blocks: [{ name: 'ram', size: pages * PAGE }, { name: 'rom', size: PAGE }] });
@@ -75,6 +76,24 @@ describe('share() and attachMemory()', () => {
     writer.detach();
     writer.detach();
     expect(() => writer.write('ram', 0, new Uint8Array(1))).toThrow(WriterDetachedError);
+  });
+
+  it('counts writes past 2^31 into the cut', async () => {
+    const memory = memoryOf(4);
+    const writer = attachMemory(memory.share());
+    // As if the writer had completed 2^31 - 2 writes already: its count word is about to wrap.
+    (writer as unknown as { seq: number }).seq = 2 ** 32 - 4;
+    for (let i = 0; i < 4; i++) writer.write('ram', i * PAGE, new Uint8Array([i]));
+    expect(writer.writes).toBe(2 ** 31 + 2);
+    expect((await run(snapshot(memory, new MemorySink()))).started.cut).toEqual([2 ** 31 + 2]);
+    writer.write('ram', 0, new Uint8Array([9]));
+    expect((await run(snapshot(memory, new MemorySink()))).started.cut).toEqual([2 ** 31 + 3]);
+  });
+
+  it('refuses a block over 4 GiB, naming it', () => {
+    expect(() => new PagedMemory({ blocks: [{ name: 'a', size: PAGE }, { name: 'b', size: 2 ** 32 + PAGE }] })).toThrow(
+      expect.objectContaining({ name: 'OptionError', option: 'blocks[1].size' }),
+    );
   });
 
   it('takes at most 256 writers over a memory\'s life', () => {
