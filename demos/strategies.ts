@@ -3,7 +3,7 @@
  * memory while it is snapshotted to a throttled disk (the `hdd` profile:
  * 150 MB/s, 8 ms a write, one at a time), once per strategy.
  *
- *   npx ts-node demos/strategies.ts        (this is what `npm start` runs)
+ *   npx ts-node demos/strategies.ts
  *
  * `queue` holds each faulting writer until its page's storage write is done,
  * behind the writes already queued at the disk; `copy` holds it only for a

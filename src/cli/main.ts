@@ -2,8 +2,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
+import { registerCompare } from './commands/compare';
 import { registerInspect } from './commands/inspect';
 import { registerRestore } from './commands/restore';
+import { registerRun } from './commands/run';
 import { registerSimulate } from './commands/simulate';
 import { registerSqliteExport } from './commands/sqliteExport';
 import { registerVerify } from './commands/verify';
@@ -21,6 +23,8 @@ export function buildProgram(): Command {
     // Set before the subcommands are added, so they inherit both.
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text) });
+  registerRun(program);
+  registerCompare(program);
   registerSimulate(program);
   registerVerify(program);
   registerInspect(program);

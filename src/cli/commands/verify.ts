@@ -26,7 +26,7 @@ export function registerVerify(program: Command): Command {
 async function run(path: string, flags: VerifyFlags): Promise<void> {
   const { size } = await stat(path);
   const report = await verify(path);
-  print(flags.json ? JSON.stringify(verifyJson(report, size), null, 2) : describe(report, size));
+  print(flags.json ? JSON.stringify(verifyJson(report, size), null, 2) : describeVerify(report, size));
   if (!report.ok) throw new InvalidSnapshotError(path, report.problems);
 }
 
@@ -47,7 +47,7 @@ function verifyJson(report: VerifyReport, fileBytes: number) {
 }
 
 /** The pass line, or the failure line and one line per problem. */
-function describe(report: VerifyReport, fileBytes: number): string {
+export function describeVerify(report: VerifyReport, fileBytes: number): string {
   const name = JSON.stringify(report.path);
   if (report.ok) {
     const { pageSize } = report.header;

@@ -1,0 +1,74 @@
+import { existsSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { Option, type Command } from 'commander';
+import { verify } from '../../format/verify';
+import { CancelledError, InvalidSnapshotError, OutputExistsError } from '../errors';
+import { print } from '../output';
+import { parseChoice, parseSize } from '../parse';
+import { addGuestOptions, checkFilePath, checkGuestFlags, type GuestFlags } from '../run/flags';
+import { runGuest } from '../run/guest';
+import { runReport, runReportText } from '../run/report';
+import { withCancelSignals } from '../signals';
+import { describeVerify } from './verify';
+
+interface RunFlags extends GuestFlags {
+  readonly strategy: 'queue' | 'copy';
+  readonly pool: number;
+  readonly out: string;
+  readonly force?: boolean;
+  readonly json?: boolean;
+}
+
+/** Adds `bgsnap run` to `program`. */
+export function registerRun(program: Command): Command {
+  const command = program
+    .command('run')
+    .summary('Snapshot a running guest: vCPU threads write while its memory is saved to a file')
+    .description(
+      'Create a guest memory filled with data, start vCPU threads writing to it, take a background snapshot to a file ' +
+        'while they write, then print a report (duration, throughput, t0 pause, faults, writer stall, pool peak, file size, ' +
+        'the cut) and verify the file. Ctrl-C cancels: the snapshot is abandoned and nothing is left under the file name.',
+    );
+  return addGuestOptions(command)
+    .addOption(new Option('--strategy <name>', 'queue or copy').argParser(parseChoice(['queue', 'copy'] as const)).default('copy'))
+    .addOption(new Option('--pool <size>', 'copy pool, a whole number of pages, e.g. 1MiB').argParser(parseSize).default(1024 ** 2, '1MiB'))
+    .addOption(new Option('--out <file>', 'the snapshot file').default('guest.bgsnap'))
+    .option('--force', 'replace the snapshot file if it exists')
+    .option('--json', 'print the report as JSON')
+    .action((flags: RunFlags, command: Command) => run(flags, command));
+}
+
+async function run(flags: RunFlags, command: Command): Promise<void> {
+  // Step 1: usage errors, then an existing file, before anything is started.
+  checkGuestFlags(flags, [flags.pool], command);
+  checkFilePath(flags.out, '--out <file>', command);
+  if (!flags.force && existsSync(flags.out)) throw new OutputExistsError(flags.out);
+
+  // Step 2: the run, cancelled by Ctrl-C; then the file, checked through.
+  await withCancelSignals(async (signal) => {
+    const result = await runGuest(
+      {
+        ramBytes: flags.ram,
+        pageSize: flags.pageSize,
+        vcpus: flags.vcpus,
+        workload: flags.workload,
+        writesPerSecond: flags.writeRate,
+        seed: flags.seed,
+        strategy: flags.strategy,
+        poolBytes: flags.strategy === 'queue' ? 0 : flags.pool,
+        storage: flags.storage,
+        capacity: flags.capacity,
+        faultRunBytes: flags.faultRunBytes,
+        out: flags.out,
+        force: flags.force ?? false,
+      },
+      { signal },
+    );
+    const { size } = await stat(flags.out);
+    const verified = await verify(flags.out);
+    if (signal.aborted) throw new CancelledError(signal.reason as NodeJS.Signals, `the snapshot ${JSON.stringify(flags.out)} is complete`);
+    const report = runReport(result, size, verified);
+    print(flags.json ? JSON.stringify(report, null, 2) : `${runReportText(report)}\n${describeVerify(verified, size)}`);
+    if (!verified.ok) throw new InvalidSnapshotError(flags.out, verified.problems);
+  });
+}

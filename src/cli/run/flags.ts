@@ -1,0 +1,104 @@
+import { statSync } from 'node:fs';
+import { sep } from 'node:path';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { OptionError } from '../../errors';
+import { checkPageSize, layoutBlocks } from '../../memory/geometry';
+import { storageProfiles, type StorageProfileName } from '../../storage/profiles';
+import { parseChoice, parseInteger, parseNumber, parseSize } from '../parse';
+import { usageError } from '../usage';
+import { WORKLOADS, type WorkloadName } from './workload';
+
+/** Storage for `--storage`: a throttling profile, or `none`. */
+export const STORAGES = [...(Object.keys(storageProfiles) as StorageProfileName[]), 'none'] as const;
+export type StorageName = (typeof STORAGES)[number];
+
+/** Most vCPU threads a run starts. */
+export const MAX_VCPUS = 64;
+
+/** The largest guest: one block, and a `PagedMemory` block holds at most 4 GiB. */
+export const MAX_RAM = 4 * 1024 ** 3;
+
+/** The guest and storage options `run` and `compare` share, as commander parses them. */
+export interface GuestFlags {
+  readonly ram: number;
+  readonly pageSize: number;
+  readonly vcpus: number;
+  readonly workload: WorkloadName;
+  readonly writeRate: number | 'max';
+  readonly seed: number;
+  readonly storage: StorageName;
+  readonly capacity?: number;
+  readonly faultRunBytes?: number;
+}
+
+/** `--write-rate`: writes per second above 0, or `max` for full speed. */
+export function parseWriteRate(text: string): number | 'max' {
+  if (text.trim() === 'max') return 'max';
+  try {
+    return parseNumber(0, Infinity, true)(text);
+  } catch {
+    throw new InvalidArgumentError(`expected writes per second above 0, or max, got ${JSON.stringify(text)}`);
+  }
+}
+
+/** Adds the guest and storage options to `command`. */
+export function addGuestOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--ram <size>', 'guest memory, e.g. 256MiB, up to 4GiB').argParser(parseSize).default(256 * 1024 ** 2, '256MiB'))
+    .addOption(new Option('--page-size <size>', 'page size, a power of two from 512 to 2MiB').argParser(parseSize).default(4096, '4KiB'))
+    .addOption(new Option('--vcpus <n>', `vCPU threads writing to the guest, 1 to ${MAX_VCPUS}`).argParser(parseInteger(1)).default(2))
+    .addOption(
+      new Option('--workload <name>', 'random: any page; hotset: 90% of writes to the first 1/16 of memory; sequential: each vCPU walks its slice, a write per page')
+        .argParser(parseChoice(WORKLOADS))
+        .default('random'),
+    )
+    .addOption(new Option('--write-rate <n>', "writes per second per vCPU while not blocked, or 'max' for full speed").argParser(parseWriteRate).default(5000))
+    .addOption(new Option('--seed <n>', 'seed of the vCPU write offsets').argParser(parseInteger(0)).default(1))
+    .addOption(
+      new Option('--storage <name>', `the storage model in front of the file: ${STORAGES.join(', ')} (none: the file system as fast as it goes)`)
+        .argParser(parseChoice(STORAGES))
+        .default('ssd'),
+    )
+    .option('--capacity <n>', 'snapshot writes in flight (default: the storage queue depth; 16 with none)', parseInteger(1))
+    .option('--fault-run-bytes <size>', 'most bytes in one fault write: the page and its unsaved neighbours (default: one page)', parseSize);
+}
+
+/**
+ * Checks what the parsers cannot check alone: the geometry, the vCPU count,
+ * a pool of whole pages. Each is a usage error naming its flag.
+ */
+export function checkGuestFlags(flags: GuestFlags, pools: readonly number[], command: Command): void {
+  try {
+    checkPageSize(flags.pageSize, '--page-size');
+  } catch (error) {
+    if (error instanceof OptionError) usageError(command, `option '--page-size <size>': expected ${error.expected}, got ${flags.pageSize}`);
+    throw error;
+  }
+  try {
+    layoutBlocks([{ name: 'ram', size: flags.ram }], flags.pageSize);
+  } catch (error) {
+    if (error instanceof OptionError) usageError(command, `option '--ram <size>': expected ${error.expected}, got ${flags.ram}`);
+    throw error;
+  }
+  if (flags.ram > MAX_RAM) usageError(command, `option '--ram <size>': expected at most 4GiB, got ${flags.ram}`);
+  if (flags.vcpus > MAX_VCPUS) usageError(command, `option '--vcpus <n>': expected an integer from 1 to ${MAX_VCPUS}, got ${flags.vcpus}`);
+  if (flags.faultRunBytes !== undefined && flags.faultRunBytes < flags.pageSize) {
+    usageError(command, `option '--fault-run-bytes <size>': expected at least one page (${flags.pageSize}), got ${flags.faultRunBytes}`);
+  }
+  for (const pool of pools) {
+    if (pool % flags.pageSize !== 0) {
+      usageError(command, `option '--pool <size>': expected a multiple of the page size (${flags.pageSize}), got ${pool}`);
+    }
+  }
+}
+
+/** A usage error unless `path` can name a file: not a directory, not ending in a separator. */
+export function checkFilePath(path: string, flag: string, command: Command): void {
+  let directory = path.endsWith('/') || path.endsWith(sep);
+  try {
+    directory ||= statSync(path).isDirectory();
+  } catch {
+    // Nothing there yet: a file can be made.
+  }
+  if (directory) usageError(command, `option '${flag}': ${JSON.stringify(path)} is a directory; name a file`);
+}

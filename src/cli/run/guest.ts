@@ -1,0 +1,217 @@
+import { randomFillSync } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { identity, tap } from 'rxjs';
+import { PagedMemory } from '../../memory/PagedMemory';
+import type { SnapshotEvent, SnapshotStats, StartedEvent } from '../../pipeline/events';
+import { DEFAULT_RUN_BYTES, DEFAULT_TURN_BYTES } from '../../pipeline/options';
+import { snapshot } from '../../pipeline/snapshot';
+import { DEFAULT_FILE_CAPACITY, FileSink } from '../../storage/FileSink';
+import { storageProfiles, type StorageProfileName } from '../../storage/profiles';
+import type { Sink } from '../../storage/Sink';
+import { ThrottledSink } from '../../storage/ThrottledSink';
+import type { MemoryHandle } from '../../threads/handle';
+import { CancelledError } from '../errors';
+import { showProgress, type ProgressReporterOptions } from '../progress';
+import { Vcpus, type VcpuReport } from './vcpus';
+import type { WorkloadName } from './workload';
+
+/** One guest run: the memory, its vCPUs, and the snapshot taken while they write. */
+export interface GuestConfig {
+  readonly ramBytes: number;
+  readonly pageSize: number;
+  readonly vcpus: number;
+  readonly workload: WorkloadName;
+  /** Writes per second per vCPU while not blocked, or as many as each can. */
+  readonly writesPerSecond: number | 'max';
+  readonly seed: number;
+  readonly strategy: 'queue' | 'copy';
+  /** Bytes of the copy pool: a whole number of pages. */
+  readonly poolBytes: number;
+  /** A throttling profile in front of the file, or `none` for the file as fast as it goes. */
+  readonly storage: StorageProfileName | 'none';
+  /**
+   * Snapshot writes in flight: the file sink's capacity.
+   * @default the profile's queue depth, so that a fault waits behind no more writes than the device takes at once; 16 with `none`
+   */
+  readonly capacity?: number;
+  /**
+   * Most bytes in one fault write (`SnapshotOptions.faultRunBytes`).
+   * @default one page
+   */
+  readonly faultRunBytes?: number;
+  readonly out: string;
+  /** Replace a file at `out`. */
+  readonly force: boolean;
+  /**
+   * How long the vCPUs write before t0, so that the cut is a moment of a running guest.
+   * @default 100
+   */
+  readonly warmUpMs?: number;
+}
+
+export interface GuestRunOptions {
+  /**
+   * The memory to run on, from `createGuest`, for runs one after another on
+   * one guest; its geometry and shared pool must fit `config`.
+   * @default a new one, from `createGuest(config)`
+   */
+  readonly guest?: Guest;
+  /** Aborting it cancels the run: the snapshot is unsubscribed, its file removed, the vCPUs stopped. */
+  readonly signal?: AbortSignal;
+  /** Where and how progress is shown; `false`: not at all. */
+  readonly progress?: ProgressReporterOptions | false;
+  /** Every snapshot event, for a recorder. */
+  readonly onEvent?: (event: SnapshotEvent) => void;
+}
+
+export interface GuestRun {
+  readonly config: GuestConfig;
+  readonly started: StartedEvent;
+  readonly stats: SnapshotStats;
+  /** Per vCPU, in writer-id order (the order of `stats.cut`). */
+  readonly vcpus: readonly VcpuReport[];
+}
+
+/** A guest memory shared with writer threads. */
+export interface Guest {
+  readonly memory: PagedMemory;
+  readonly handle: MemoryHandle;
+}
+
+/**
+ * A guest memory of `ramBytes` in one block, `ram`, with data in every page,
+ * shared with writer threads with a pool of `poolBytes`. A memory takes at
+ * most 256 writer threads over its life (`MAX_WRITERS`), vCPUs of every run on it together.
+ */
+export function createGuest({ ramBytes, pageSize, poolBytes }: Pick<GuestConfig, 'ramBytes' | 'pageSize' | 'poolBytes'>): Guest {
+  const memory = new PagedMemory({ pageSize, blocks: [{ name: 'ram', size: ramBytes }] });
+  fill(memory);
+  return { memory, handle: memory.share({ poolBytes }) };
+}
+
+/**
+ * Runs a guest: on a new memory (`createGuest`) or the one given, starts the vCPU threads, lets them write for `warmUpMs`, takes
+ * one snapshot to `out` on the chosen storage while they go on, then stops
+ * them. The file is written by `FileSink`: under a temporary name, given its
+ * own only when complete.
+ * @throws CancelledError when `signal` aborts first: the snapshot is cancelled, its temporary file removed and the vCPUs terminated.
+ */
+export async function runGuest(config: GuestConfig, options: GuestRunOptions = {}): Promise<GuestRun> {
+  const { signal } = options;
+  const reason = (): NodeJS.Signals => (signal?.reason as NodeJS.Signals | undefined) ?? 'SIGINT';
+  let existed = existsSync(config.out);
+  const cancelled = (): CancelledError => new CancelledError(reason(), leftover(config.out, existed));
+  if (signal?.aborted) throw cancelled();
+
+  // Step 1: the guest memory and its vCPU threads.
+  const { memory, handle } = options.guest ?? createGuest(config);
+  const vcpus = await Vcpus.start(handle, {
+    count: config.vcpus,
+    workload: config.workload,
+    writesPerSecond: config.writesPerSecond,
+    seed: config.seed,
+  });
+  try {
+    // Step 2: the vCPUs write for a while before t0.
+    vcpus.go();
+    await abortable(new Promise((resolve) => setTimeout(resolve, config.warmUpMs ?? 100)), signal, cancelled);
+
+    // Step 3: the snapshot, to the file through the storage model.
+    existed = existsSync(config.out);
+    const capacity = capacityOf(config);
+    const file = new FileSink(config.out, { overwrite: config.force, capacity });
+    const sink: Sink & { whenClosed(): Promise<void> } = config.storage === 'none' ? file : new ThrottledSink(file, { profile: config.storage });
+    let started: StartedEvent | undefined;
+    let stats: SnapshotStats | undefined;
+    // A turn (and a progress event) per round of credits, at most the default 4 MiB: on a slow device
+    // with one write in flight, progress still comes every few writes.
+    const turnBytes = Math.min(DEFAULT_TURN_BYTES, capacity * DEFAULT_RUN_BYTES);
+    const events$ = snapshot(memory, sink, {
+      strategy: config.strategy,
+      poolPages: config.poolBytes / config.pageSize,
+      faultRunBytes: config.faultRunBytes,
+      turnBytes,
+    }).pipe(
+      tap((event) => options.onEvent?.(event)),
+      options.progress === false ? identity : showProgress({ label: `snapshot (${config.strategy})`, ...options.progress }),
+    );
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => {
+        subscription.unsubscribe();
+        // The sink's abort removes the temporary file; the error waits for it.
+        sink.whenClosed().then(
+          () => reject(cancelled()),
+          (error: unknown) => reject(new CancelledError(reason(), error instanceof Error ? error.message : String(error))),
+        );
+      };
+      const subscription = events$.subscribe({
+        next: (event) => {
+          if (event.type === 'started') started = event;
+          else if (event.type === 'done') stats = event.stats;
+        },
+        error: (error: unknown) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+        complete: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+      });
+      if (!subscription.closed) signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    if (started === undefined || stats === undefined) throw new Error('the snapshot completed without its started and done events');
+
+    // Step 4: the vCPUs stop and report.
+    const reports = await vcpus.stop();
+    return { config, started, stats, vcpus: reports };
+  } finally {
+    await vcpus.terminate();
+  }
+}
+
+/** The file sink's capacity for `config`. */
+export function capacityOf(config: Pick<GuestConfig, 'capacity' | 'storage'>): number {
+  return config.capacity ?? (config.storage === 'none' ? DEFAULT_FILE_CAPACITY : storageProfiles[config.storage].queueDepth);
+}
+
+/** What a cancel left at `path`, where a file `existed` before the snapshot or not. */
+function leftover(path: string, existed: boolean): string {
+  const name = JSON.stringify(path);
+  if (!existsSync(path)) return `nothing was written to ${name}`;
+  return existed ? `${name} is in place (the file that was there, or the snapshot if it finished first)` : `the snapshot finished first: ${name} is complete`;
+}
+
+/**
+ * Puts data in every page: one random MiB repeated, each page stamped with
+ * its number in its first word, so that no page is all zero (zero pages are
+ * flagged in the file, not written) and no two pages are the same.
+ */
+function fill(memory: PagedMemory): void {
+  for (const block of memory.blocks) {
+    const pattern = randomFillSync(new Uint8Array(Math.min(block.size, 1 << 20)));
+    for (let at = 0; at < block.size; at += pattern.length) block.bytes.set(pattern.subarray(0, block.size - at), at);
+    const view = new DataView(block.bytes.buffer);
+    for (let page = 0; page < block.pages; page++) view.setUint32(page * memory.pageSize, block.firstPage + page + 1, true);
+  }
+}
+
+/** `promise`, or a rejection with `error()` as soon as `signal` aborts. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined, error: () => Error): Promise<T> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) return Promise.reject(error());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(error());
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (reason: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(reason);
+      },
+    );
+  });
+}

@@ -1,0 +1,176 @@
+import type { VerifyReport } from '../../format/verify';
+import type { StallSummary } from '../../metrics/StallRecorder';
+import { formatBandwidth, formatBytes, formatDuration, formatMs, formatTable } from '../../sim/format';
+import { problemJson, type ProblemJson } from '../output';
+import { capacityOf, type GuestRun } from './guest';
+import type { VcpuReport } from './vcpus';
+
+/**
+ * The writers' stalls across vCPUs, from each writer's own account
+ * (`MemoryWriter.faults.stall`): counts add up and `max` is the largest, but
+ * percentiles of separate histograms do not merge, so `p50` and `p99` are the
+ * highest of the vCPUs' own, an upper bound of the merged ones.
+ */
+export interface MergedStall extends StallSummary {
+  readonly merge: 'highest-of-vcpus';
+}
+
+/** What `bgsnap run --json` prints. Sizes in bytes, times in milliseconds. */
+export interface RunReportJson {
+  readonly out: string;
+  readonly ramBytes: number;
+  readonly pageSize: number;
+  /** Pages in the image; `bytes` = `pages` × `pageSize`. */
+  readonly pages: number;
+  readonly bytes: number;
+  readonly vcpus: number;
+  readonly workload: string;
+  /** Writes per second per vCPU while not blocked, or `max`: as many as each can. */
+  readonly writeRate: number | 'max';
+  readonly seed: number;
+  readonly strategy: string;
+  /** The copy pool allocated before t0 (0 under `queue`). */
+  readonly poolBytes: number;
+  readonly storage: string;
+  /** Snapshot writes in flight (the file sink's capacity). */
+  readonly capacity: number;
+  /** Most bytes in one fault write. */
+  readonly faultRunBytes: number;
+  /** From t0 to the file's close. */
+  readonly durationMs: number;
+  /** `bytes` per second of `durationMs`. */
+  readonly throughputBytesPerSecond: number;
+  /** How long the vCPUs were paused for t0. */
+  readonly t0PauseMs: number;
+  /** Completed writes per vCPU at t0, in writer-id order: one entry per vCPU. */
+  readonly cut: readonly number[];
+  /** Pages saved by how they reached storage; they add up to `pages`. */
+  readonly saved: { readonly bulk: number; readonly fault: number; readonly copy: number };
+  readonly faults: {
+    /** Faults the vCPUs took: one per write that found its page protected. */
+    readonly count: number;
+    /** Of those, pages a vCPU copied into the pool itself (under `copy`). */
+    readonly selfCopied: number;
+  };
+  readonly writerStall: MergedStall;
+  readonly poolPeak: { readonly pages: number; readonly bytes: number };
+  /** Writes handed to the sink. */
+  readonly sinkWrites: number;
+  /** The snapshot file's size, from `fs.stat`. */
+  readonly fileBytes: number;
+  readonly perVcpu: readonly {
+    readonly id: number;
+    readonly writes: number;
+    readonly writesAfterT0: number;
+    readonly faults: number;
+    readonly selfCopied: number;
+    readonly stall: StallSummary;
+    readonly longestPauseMs: number;
+  }[];
+  readonly verify: {
+    readonly ok: boolean;
+    readonly records: number;
+    readonly pages: number;
+    readonly zeroPages: number;
+    readonly problems: readonly ProblemJson[];
+  };
+}
+
+/** The vCPUs' stalls merged: counts summed, the highest percentiles, the largest stall. */
+export function mergeStalls(vcpus: readonly VcpuReport[]): MergedStall {
+  let count = 0;
+  let p50 = 0;
+  let p99 = 0;
+  let max = 0;
+  for (const { faults } of vcpus) {
+    count += faults.stall.count;
+    p50 = Math.max(p50, faults.stall.p50);
+    p99 = Math.max(p99, faults.stall.p99);
+    max = Math.max(max, faults.stall.max);
+  }
+  return { count, p50, p99, max, merge: 'highest-of-vcpus' };
+}
+
+/** The report of a run, its file's size and its verification. */
+export function runReport(run: GuestRun, fileBytes: number, verified: VerifyReport): RunReportJson {
+  const { config, stats } = run;
+  const bytes = stats.totalPages * stats.pageSize;
+  const perVcpu = run.vcpus.map((v) => ({
+    id: v.id,
+    writes: v.writes,
+    writesAfterT0: v.writes - (stats.cut[v.id] ?? 0),
+    faults: v.faults.count,
+    selfCopied: v.faults.selfCopied,
+    stall: v.faults.stall,
+    longestPauseMs: v.faults.longestPauseMs,
+  }));
+  return {
+    out: config.out,
+    ramBytes: config.ramBytes,
+    pageSize: stats.pageSize,
+    pages: stats.totalPages,
+    bytes,
+    vcpus: config.vcpus,
+    workload: config.workload,
+    writeRate: config.writesPerSecond,
+    seed: config.seed,
+    strategy: stats.strategy,
+    poolBytes: stats.pool.pages * stats.pageSize,
+    storage: config.storage,
+    capacity: capacityOf(config),
+    faultRunBytes: config.faultRunBytes ?? stats.pageSize,
+    durationMs: stats.durationMs,
+    throughputBytesPerSecond: stats.durationMs > 0 ? bytes / (stats.durationMs / 1000) : 0,
+    t0PauseMs: stats.t0PauseMs,
+    cut: stats.cut,
+    saved: stats.saved,
+    faults: {
+      count: perVcpu.reduce((n, v) => n + v.faults, 0),
+      selfCopied: perVcpu.reduce((n, v) => n + v.selfCopied, 0),
+    },
+    writerStall: mergeStalls(run.vcpus),
+    poolPeak: { pages: stats.pool.peakPages, bytes: stats.pool.peakBytes },
+    sinkWrites: stats.writes,
+    fileBytes,
+    perVcpu,
+    verify: {
+      ok: verified.ok,
+      records: verified.records,
+      pages: verified.pages,
+      zeroPages: verified.zeroPages,
+      problems: verified.problems.map(problemJson),
+    },
+  };
+}
+
+/** The report as label/value lines for the terminal. */
+export function runReportText(r: RunReportJson): string {
+  const rate = r.writeRate === 'max' ? 'full speed' : `${r.writeRate} writes/s`;
+  const pool = r.strategy === 'queue' ? '' : ` with a ${formatBytes(r.poolBytes)} pool`;
+  const stall = r.writerStall;
+  const rows = [
+    ['guest', `${formatBytes(r.ramBytes)} (${r.pages} pages of ${formatBytes(r.pageSize)}), ${r.vcpus} vCPU${r.vcpus === 1 ? '' : 's'}, ${r.workload} at ${rate} each; seed ${r.seed}`],
+    ['snapshot', `${r.strategy}${pool} to ${JSON.stringify(r.out)} on ${r.storage === 'none' ? 'unthrottled storage' : `${r.storage} storage`}, ${r.capacity} write${r.capacity === 1 ? '' : 's'} in flight${r.faultRunBytes > r.pageSize ? `, fault writes up to ${formatBytes(r.faultRunBytes)}` : ''}`],
+    ['duration', formatDuration(r.durationMs)],
+    ['throughput', `${formatBandwidth(r.throughputBytesPerSecond)} (${formatBytes(r.bytes)} in ${r.sinkWrites} writes)`],
+    ['t0 pause', formatMs(r.t0PauseMs)],
+    ['cut', `${r.cut.join(', ')} writes done at t0 (vCPU ${r.cut.map((_, i) => i).join(', ')})`],
+    ['faults', `${r.faults.count}${r.strategy === 'queue' ? '' : `, ${r.faults.selfCopied} of them copied by the vCPU itself`}`],
+    ['saved', `bulk ${r.saved.bulk}, fault ${r.saved.fault}, copy ${r.saved.copy} pages`],
+    [
+      'writer stall',
+      stall.count === 0
+        ? 'no faults'
+        : `p50 ${formatMs(stall.p50)}, p99 ${formatMs(stall.p99)}, max ${formatMs(stall.max)} ` +
+          `(each vCPU's own; p50 and p99 are the highest of the vCPUs')`,
+    ],
+    ...r.perVcpu.map((v) => [
+      `  vCPU ${v.id}`,
+      `${v.writes} writes (${v.writesAfterT0} after t0), ${v.faults} faults: ` +
+        `p50 ${formatMs(v.stall.p50)}, p99 ${formatMs(v.stall.p99)}, max ${formatMs(v.stall.max)}`,
+    ]),
+    ['pool peak', r.strategy === 'queue' ? '- (no pool)' : `${formatBytes(r.poolPeak.bytes)} (${r.poolPeak.pages} of ${r.poolBytes / r.pageSize} pages)`],
+    ['file', `${r.fileBytes} bytes (${formatBytes(r.fileBytes)})`],
+  ];
+  return formatTable(rows, 'text');
+}
