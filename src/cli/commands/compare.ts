@@ -10,7 +10,7 @@ import { MAX_WRITERS } from '../../threads/layout';
 import { compareRun, contenderName, contenders, type ComparedRun } from '../run/compareRuns';
 import { createGuest } from '../run/guest';
 import { SAMPLE_LIMIT } from '../run/vcpus';
-import { addGuestOptions, checkFilePath, checkGuestFlags, type GuestFlags } from '../run/flags';
+import { addGuestOptions, checkFilePath, checkGuestFlags, guestConfig, type GuestFlags } from '../run/flags';
 import { withCancelSignals } from '../signals';
 import { usageError } from '../usage';
 
@@ -66,19 +66,7 @@ async function run(flags: CompareFlags, command: Command): Promise<void> {
       for (const [i, contender] of list.entries()) {
         const label = `[${i + 1}/${list.length}] ${contenderName(contender)}`;
         const result = await compareRun(
-          {
-            ramBytes: flags.ram,
-            pageSize: flags.pageSize,
-            vcpus: flags.vcpus,
-            workload: flags.workload,
-            writesPerSecond: flags.writeRate,
-            seed: flags.seed,
-            storage: flags.storage,
-            capacity: flags.capacity,
-            faultRunBytes: flags.faultRunBytes,
-            out: join(dir, `run-${i + 1}.bgsnap`),
-            force: false,
-          },
+          { ...guestConfig(flags), out: join(dir, `run-${i + 1}.bgsnap`), force: false },
           contender,
           { signal, guest, progress: { label } },
         );

@@ -5,7 +5,7 @@ import { verify } from '../../format/verify';
 import { CancelledError, InvalidSnapshotError, OutputExistsError } from '../errors';
 import { print } from '../output';
 import { parseChoice, parseSize } from '../parse';
-import { addGuestOptions, checkFilePath, checkGuestFlags, type GuestFlags } from '../run/flags';
+import { addGuestOptions, checkFilePath, checkGuestFlags, guestConfig, type GuestFlags } from '../run/flags';
 import { runGuest } from '../run/guest';
 import { runReport, runReportText } from '../run/report';
 import { withCancelSignals } from '../signals';
@@ -48,17 +48,9 @@ async function run(flags: RunFlags, command: Command): Promise<void> {
   await withCancelSignals(async (signal) => {
     const result = await runGuest(
       {
-        ramBytes: flags.ram,
-        pageSize: flags.pageSize,
-        vcpus: flags.vcpus,
-        workload: flags.workload,
-        writesPerSecond: flags.writeRate,
-        seed: flags.seed,
+        ...guestConfig(flags),
         strategy: flags.strategy,
         poolBytes: flags.strategy === 'queue' ? 0 : flags.pool,
-        storage: flags.storage,
-        capacity: flags.capacity,
-        faultRunBytes: flags.faultRunBytes,
         out: flags.out,
         force: flags.force ?? false,
       },

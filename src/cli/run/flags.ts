@@ -31,6 +31,21 @@ export interface GuestFlags {
   readonly faultRunBytes?: number;
 }
 
+/** The guest, workload and storage of a run, as `runGuest` takes them, from the flags both commands share. */
+export function guestConfig(flags: GuestFlags) {
+  return {
+    ramBytes: flags.ram,
+    pageSize: flags.pageSize,
+    vcpus: flags.vcpus,
+    workload: flags.workload,
+    writesPerSecond: flags.writeRate,
+    seed: flags.seed,
+    storage: flags.storage,
+    capacity: flags.capacity,
+    faultRunBytes: flags.faultRunBytes,
+  } as const;
+}
+
 /** `--write-rate`: writes per second above 0, or `max` for full speed. */
 export function parseWriteRate(text: string): number | 'max' {
   if (text.trim() === 'max') return 'max';
