@@ -1,13 +1,17 @@
 // A database or journal that outgrows its block fails with SQLITE_FULL; the
 // transaction is rolled back and memory holds what it held before, and a
-// snapshot taken before still exports.
-import { afterAll, describe, expect, it } from 'vitest';
+// snapshot taken before still exports: in process, and with SQLite running in
+// a worker thread, snapshotted while it runs, before it fills up.
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { snapshot } from '../../src/pipeline/snapshot';
 import { SQLITE_FULL } from '../../src/sqlite/constants';
 import { SqliteError } from '../../src/sqlite/errors';
 import { exportSqliteFiles } from '../../src/sqlite/exportFiles';
+import { decodeMeta, sqliteLayout, sqliteMemory } from '../../src/sqlite/layout';
 import { FileSink } from '../../src/storage/FileSink';
+import { ThrottledSink } from '../../src/storage/ThrottledSink';
 import { runToEnd, tempDir } from '../storage/support';
+import { SLOW_DISK, checkBank, liveSnapshot, soundBank, startBank, type Bank } from './bank';
 import { copyImage, fillAccounts, freshDatabase, sqlite3Cli } from './support';
 
 const dir = tempDir('sqlite-full');
@@ -99,5 +103,60 @@ describe('SQLITE_FULL', () => {
 
     const out = await exportSqliteFiles(file, dir.path, { name: 'before-full' });
     expect(sqlite3Cli(out.db.path, 'PRAGMA integrity_check; SELECT count(*), sum(balance) FROM accounts;')).toEqual(['ok', `60|${60 * 100 + (59 * 60) / 2}`]);
+  });
+});
+
+describe('SQLITE_FULL in a worker thread', () => {
+  let bank: Bank | undefined;
+  afterEach(async () => {
+    await bank?.worker.terminate();
+    bank = undefined;
+  });
+
+  it('fails the transfer that outgrows the block; memory and a snapshot taken before stay sound', async () => {
+    // 2000 accounts take about 170 of the 512 pages; the ledger, 500-byte notes, fills the rest.
+    const layout = sqliteLayout({ dbBytes: 2 << 20, journalBytes: 256 << 10 });
+    const memory = sqliteMemory(layout);
+    bank = await startBank(memory, layout, 500);
+
+    // A snapshot of the running bank, from its start.
+    const file = dir.file('worker-before.snap');
+    const early = await liveSnapshot(memory, bank, new ThrottledSink(new FileSink(file), { profile: SLOW_DISK }), 'copy');
+    const full = await bank.next();
+    if (full.type !== 'full') throw new Error(`expected the bank to fill up, got ${JSON.stringify(full)}`);
+    expect(full.code).toBe(SQLITE_FULL);
+    // The failed transfer is rolled back: the worker's own SQLite finds the last committed one.
+    expect(full.check).toEqual(Object.values(soundBank(full.seq)));
+
+    // A snapshot of the full database, then the thread stops.
+    const after = dir.file('worker-after.snap');
+    const late = await liveSnapshot(memory, bank, new FileSink(after), 'queue');
+    const stopped = await bank.stop();
+    expect(stopped.seq).toBe(full.seq);
+
+    // Memory holds every committed transfer, no journal, and nothing past the block.
+    const files = decodeMeta(memory.read(layout.meta.name, 0, 48), layout.meta.name);
+    expect(files?.journal).toEqual({ exists: false, size: 0 });
+    expect(files?.db.size).toBeLessThanOrEqual(layout.db.size);
+    expect(files?.db.size).toBeGreaterThan(layout.db.size - 8 * layout.pageSize);
+    const now = await exportSqliteFiles(memory, dir.path, { name: 'worker-now' });
+    expect(checkBank(now.db.path)).toEqual(soundBank(full.seq));
+
+    // The early snapshot holds a smaller bank, as of its t0, whose ledger is the start of memory's.
+    const earlyOut = await exportSqliteFiles(file, dir.path, { name: 'worker-before' });
+    const earlySeq = bank.committedWithin(early.events.started.cut[bank.writerId] as number);
+    const cut = early.events.started.cut[bank.writerId] as number;
+    const label = JSON.stringify({ ...early, events: undefined, cut, earlySeq, writes: [0, 1, 2, 3].map((s) => bank?.writesAt(s)), pause: early.events.started.t0PauseMs });
+    expect(earlySeq, label).toBeGreaterThanOrEqual(early.before);
+    expect(earlySeq, label).toBeLessThanOrEqual(early.begunAtT0);
+    expect(earlySeq).toBeLessThan(full.seq);
+    expect(checkBank(earlyOut.db.path)).toEqual(soundBank(earlySeq));
+    const sameRows = `ATTACH '${now.db.path}' AS now; SELECT count(*) FROM ledger l JOIN now.ledger n USING (seq) WHERE (l.src, l.dst, l.amount) = (n.src, n.dst, n.amount);`;
+    expect(sqlite3Cli(earlyOut.db.path, sameRows)).toEqual([`${earlySeq}`]);
+    // The late one, the full database.
+    const lateOut = await exportSqliteFiles(after, dir.path, { name: 'worker-after' });
+    // The bank wrote nothing after it filled up: the late cut is all its writes.
+    expect(late.events.started.cut[bank.writerId]).toBe(stopped.writes);
+    expect(checkBank(lateOut.db.path)).toEqual(soundBank(full.seq));
   });
 });
