@@ -272,7 +272,13 @@ export class CutViolationError extends Error {
  */
 export class SaverThreadWriteError extends Error {
   override readonly name = 'SaverThreadWriteError';
-  constructor(readonly page: number) {
-    super(`A write to protected page ${page} from the thread running the snapshot would wait forever; use memory.write() on this thread`);
+  constructor(
+    readonly block: string,
+    /** Where the page that is not writable starts in its block. */
+    readonly offset: number,
+  ) {
+    super(
+      `A write to the page at offset ${offset} of block ${JSON.stringify(block)}, held by the snapshot running on this thread, would wait forever; use memory.write() on this thread`,
+    );
   }
 }

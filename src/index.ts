@@ -34,7 +34,7 @@ export type { Strategy, StrategyContext } from './strategies/Strategy';
 // The page-buffer pool.
 export type { PageBufferPool } from './pool/contract';
 export { PagePool } from './pool/PagePool';
-export { SharedPagePool } from './pool/SharedPagePool';
+export type { SharedPagePool } from './pool/SharedPagePool';
 
 // Storage: the sink contract and its implementations.
 export type { PageRun, SaveVia, Sink, SinkCallback, SnapshotHeader } from './storage/Sink';

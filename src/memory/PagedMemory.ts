@@ -98,7 +98,12 @@ export class PagedMemory implements SnapshotMemory {
   private readonly waiters = new Map<number, PendingWrite[]>();
   private session: Session | null = null;
   /** Set by `share()`: what writer threads attach to. */
-  private shared: { readonly handle: MemoryHandle; readonly state: SharedState; readonly timeoutMs: number } | null = null;
+  private shared: {
+    readonly handle: MemoryHandle;
+    readonly state: SharedState;
+    readonly timeoutMs: number;
+    readonly options: Required<ShareOptions>;
+  } | null = null;
   private sessions = 0;
 
   constructor(options: PagedMemoryOptions) {
@@ -218,11 +223,21 @@ export class PagedMemory implements SnapshotMemory {
    * Shares the memory with writer threads: returns a handle to pass to a
    * worker (`workerData`, `postMessage`), where `attachMemory(handle)` gives a
    * synchronous writer. The first call sets up the shared control block, the
-   * fault ring and the pool; later calls return the same handle.
+   * fault ring and the pool; later calls return the same handle (options
+   * given again must be the same).
    * @throws SnapshotInProgressError when first called while a snapshot runs.
+   * @throws OptionError naming an option out of range, or one that differs from the first call's.
    */
   share(options: ShareOptions = {}): MemoryHandle {
-    if (this.shared !== null) return this.shared.handle;
+    if (this.shared !== null) {
+      for (const key of ['poolBytes', 'ringEntries', 'safePointTimeoutMs'] as const) {
+        const given = options[key];
+        if (given !== undefined && given !== this.shared.options[key]) {
+          throw new OptionError(key, `${this.shared.options[key]}, as when the memory was first shared (share() options apply to the first call)`, given);
+        }
+      }
+      return this.shared.handle;
+    }
     if (this.session !== null) throw new SnapshotInProgressError();
     const poolBytes = options.poolBytes ?? 16 * 2 ** 20;
     if (!Number.isSafeInteger(poolBytes) || poolBytes < 0) throw new OptionError('poolBytes', 'an integer number of bytes from 0 up', poolBytes);
@@ -250,7 +265,7 @@ export class PagedMemory implements SnapshotMemory {
       poolSlots: new SharedArrayBuffer(poolPages * 4),
       poolData: new SharedArrayBuffer(poolPages * this.pageSize),
     };
-    this.shared = { handle, state: new SharedState(handle), timeoutMs };
+    this.shared = { handle, state: new SharedState(handle), timeoutMs, options: { poolBytes, ringEntries, safePointTimeoutMs: timeoutMs } };
     return handle;
   }
 
@@ -262,6 +277,8 @@ export class PagedMemory implements SnapshotMemory {
   createPool(pages: number): PageBufferPool | undefined {
     const shared = this.shared;
     if (shared === null) return undefined;
+    // The pool area is the running snapshot's: a second one must not reset it.
+    if (this.session !== null) throw new SnapshotInProgressError();
     const capacity = shared.state.slots.length;
     if (!Number.isSafeInteger(pages) || pages < 0 || pages > capacity) {
       throw new OptionError('poolPages', `an integer from 0 to ${capacity} (the pool this memory shares with writer threads; see share({ poolBytes }))`, pages);

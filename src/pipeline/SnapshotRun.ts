@@ -186,7 +186,9 @@ export class SnapshotRun {
   private onFault(page: number): void {
     const at = this.options.scheduler.now();
     this.faults++;
-    if (this.firstFaultAt.get(page) === undefined) this.firstFaultAt.set(page, at);
+    // A writer thread's report can arrive after its page was saved: no wait is left to time.
+    if (this.states[page] === PageState.Writable) this.stalls.record(0);
+    else if (this.firstFaultAt.get(page) === undefined) this.firstFaultAt.set(page, at);
     else {
       const later = this.laterFaultsAt.get(page);
       if (later === undefined) this.laterFaultsAt.set(page, [at]);

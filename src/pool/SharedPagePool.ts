@@ -58,8 +58,8 @@ export class SharedPagePool implements PageBufferPool {
     if (buffer.buffer !== this.shared.poolData || !Number.isInteger(slot) || slot >= this.size || buffer.length !== this.pageSize) {
       throw new ForeignBufferError('it was not allocated by this pool');
     }
-    if (Atomics.load(this.shared.slots, slot) === Slot.Free) throw new ForeignBufferError(`slot ${slot} is not on loan`);
-    this.shared.freeSlot(slot);
+    const state = Atomics.load(this.shared.slots, slot);
+    if (state === Slot.Free || !this.shared.freeSlot(slot, state)) throw new ForeignBufferError(`slot ${slot} is not on loan`);
   }
 
   private notePeak(): void {

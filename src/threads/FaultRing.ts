@@ -11,6 +11,8 @@ export const RingEntry = {
   Fault: 1,
   /** A writer copied `page` into pool slot `arg` and unprotects it itself. */
   Copied: 2,
+  /** A reserved entry that turned out not to be needed: the consumer skips it. */
+  Nothing: 3,
 } as const;
 export type RingEntryKind = (typeof RingEntry)[keyof typeof RingEntry];
 
@@ -51,29 +53,43 @@ export class FaultRing {
    * each wait; it returns `false`, posting nothing, once that says no.
    */
   post(kind: RingEntryKind, page: number, arg: number, session: number, stillWanted: () => boolean): boolean {
+    const entry = this.reserve(stillWanted);
+    if (entry < 0) return false;
+    this.publish(entry, kind, page, arg, session);
+    return true;
+  }
+
+  /**
+   * Producer side: reserves the next entry, waiting while the ring is full
+   * and `stillWanted` says yes; returns -1 once it says no. A reserved entry
+   * must be published (as `Nothing` if it is not needed): the consumer waits
+   * for it. Reserving first lets a writer claim what the entry reports with
+   * nothing left to wait for in between.
+   */
+  reserve(stillWanted: () => boolean): number {
     const w = this.words;
-    // Step 1: reserve a slot; a full ring means waiting for the consumer.
-    let tail: number;
     for (;;) {
-      tail = Atomics.load(w, Tail);
+      const tail = Atomics.load(w, Tail);
       const space = Atomics.load(w, Space);
       if (((tail - Atomics.load(w, Head)) | 0) > this.mask) {
         Atomics.wait(w, Space, space, 20);
-        if (!stillWanted()) return false;
+        if (!stillWanted()) return -1;
         continue;
       }
-      if (Atomics.compareExchange(w, Tail, tail, (tail + 1) | 0) === tail) break;
+      if (Atomics.compareExchange(w, Tail, tail, (tail + 1) | 0) === tail) return tail;
     }
-    // Step 2: fill it, then publish it by storing its kind last.
-    const at = HEADER_WORDS + (tail & this.mask) * ENTRY_WORDS;
+  }
+
+  /** Producer side: fills a reserved entry, publishes it by storing its kind last, and rings. */
+  publish(entry: number, kind: RingEntryKind, page: number, arg: number, session: number): void {
+    const w = this.words;
+    const at = HEADER_WORDS + (entry & this.mask) * ENTRY_WORDS;
     w[at + 1] = page;
     w[at + 2] = arg;
     w[at + 3] = session;
     Atomics.store(w, at, kind);
-    // Step 3: wake the saver.
     Atomics.add(w, Doorbell, 1);
     Atomics.notify(w, Doorbell, 1);
-    return true;
   }
 
   /**
@@ -96,7 +112,7 @@ export class FaultRing {
       head = (head + 1) | 0;
       Atomics.store(w, Head, head);
       taken++;
-      take(kind, page, arg, session);
+      if (kind !== RingEntry.Nothing) take(kind, page, arg, session);
     }
     if (taken !== 0) {
       Atomics.add(w, Space, 1);

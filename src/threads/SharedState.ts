@@ -52,6 +52,9 @@ export class SharedState {
   /** Wakes writers blocked on any page from `first` up to `end`. */
   wakeWaiters(first: number, end: number): void {
     const c = this.control;
+    // A full fence: the caller's plain stores of the page states are visible before the
+    // loads below, so a writer either sees its page writable or is seen waiting on it.
+    Atomics.add(c, Control.Fence, 1);
     for (let id = 0, n = this.writerCount; id < n; id++) {
       const page = Atomics.load(c, writerWord(id, Writer.WaitPage));
       if (page >= first && page < end) this.wake(id);
@@ -91,10 +94,14 @@ export class SharedState {
     return -1;
   }
 
-  /** Returns slot `slot` to the pool. */
-  freeSlot(slot: number): void {
-    Atomics.store(this.slots, slot, Slot.Free);
+  /**
+   * Returns slot `slot`, if it is still in state `state`, to the pool; a slot
+   * reset since (a new snapshot's pool) is left alone. Returns whether it did.
+   */
+  freeSlot(slot: number, state: number): boolean {
+    if (Atomics.compareExchange(this.slots, slot, state, Slot.Free) !== state) return false;
     Atomics.sub(this.control, Control.PoolBorrowed, 1);
+    return true;
   }
 
   /** The bytes of pool slot `slot`. */

@@ -123,8 +123,11 @@ class ThreadWriter implements MemoryWriter {
     }
     const c = this.control;
     const seq = this.seq + 1;
-    // Step 1: inside a write (plain store), then look for a safe point (plain load).
+    // Step 1: inside a write (plain store; every 2^31 writes its high word follows, while the
+    // odd value says "inside", so no reader takes a torn pair for a count), then look for a
+    // safe point (plain load).
     c[this.seqAt] = seq;
+    if (seq + 1 >= this.seqCarry) this.carry();
     if (c[Control.Epoch] !== this.epoch) this.safePoint();
     if (length !== 0) {
       // Step 2: one plain load per page touched; any protected page takes the slow path.
@@ -139,10 +142,9 @@ class ThreadWriter implements MemoryWriter {
       }
       b.bytes.set(data, offset);
     }
-    // Step 3: outside again, one write more (every 2^31 writes, the high word goes up too).
+    // Step 3: outside again, one write more.
     this.seq = seq + 1;
     c[this.seqAt] = seq + 1;
-    if (seq + 1 >= this.seqCarry) this.carry();
   }
 
   read(block: string, offset: number, length: number): Uint8Array {
@@ -194,10 +196,10 @@ class ThreadWriter implements MemoryWriter {
     this.epoch = epoch;
   }
 
-  /** `Seq` passed a multiple of 2^32: its high word follows its low word, which the saver reads between two reads of it. */
+  /** `Seq` is about to pass a multiple of 2^32 (at the end of this write): its high word goes up now. */
   private carry(): void {
-    Atomics.store(this.control, writerWord(this.id, Writer.SeqHigh), Math.floor(this.seq / 2 ** 32));
     this.seqCarry += 2 ** 32;
+    Atomics.store(this.control, writerWord(this.id, Writer.SeqHigh), this.seqCarry / 2 ** 32 - 1);
   }
 
   /** Waits until every page from `page` to `last` is writable: copying it, or blocked on it. */
@@ -208,7 +210,7 @@ class ThreadWriter implements MemoryWriter {
       if (state === PageState.Writable) continue;
       if (Atomics.load(this.control, Control.SaverThread) === threadId + 1) {
         this.control[this.seqAt] = this.seq;
-        throw new SaverThreadWriteError(p);
+        throw new SaverThreadWriteError(block.name, (p - block.firstPage) * this.shared.pageSize);
       }
       const start = performance.now();
       this.faultCount++;
@@ -220,35 +222,45 @@ class ThreadWriter implements MemoryWriter {
   }
 
   /**
-   * Under `copy`: claims a pool slot and the page, both atomically, copies the
-   * page into the slot, tells the saver, and unprotects the page. Returns
-   * `false`, having changed nothing, when either claim fails.
+   * Under `copy`: claims a pool slot, a ring entry and the page, copies the
+   * page into the slot, reports it, and unprotects the page. Returns `false`,
+   * having given back what it took, when a claim fails or the session ends.
+   * Between claiming the page and reporting it there is only the copy:
+   * nothing to wait for, so a writer cannot be stopped holding a page it has
+   * not reported.
    */
   private copyOwnPage(block: Block, page: number): boolean {
     const shared = this.shared;
-    // Step 1: a slot, then the page; a page claimed by someone else gives the slot back.
+    const c = this.control;
+    // Step 1: a slot, then a ring entry (a full ring is waited out here, before the page is
+    // ours; a session that ends meanwhile made the page writable, so the copy is not needed).
     const slot = shared.claimSlot(Slot.Copied);
     if (slot < 0) return false;
-    if (!shared.claimPage(page)) {
-      shared.freeSlot(slot);
+    const session = Atomics.load(c, Control.Session);
+    const entry = shared.ring.reserve(() => Atomics.load(c, Control.Session) === session);
+    if (entry < 0) {
+      shared.freeSlot(slot, Slot.Copied);
       return false;
     }
-    // The session the claim belongs to: read after it, as a page is only protected inside one.
-    const session = Atomics.load(this.control, Control.Session);
-    if (session === 0) {
-      shared.freeSlot(slot);
+    // Step 2: the page; one claimed by someone else gives all back.
+    if (session === 0 || !shared.claimPage(page)) {
+      shared.ring.publish(entry, RingEntry.Nothing, 0, 0, 0);
+      shared.freeSlot(slot, Slot.Copied);
       return false;
     }
-    // Step 2: copy the page as it stood at t0 (it is still protected).
+    // A page is only protected inside a session: a claim that fell in a later one than the
+    // slot's (this writer was held up across a whole session) goes back to it untouched.
+    if (Atomics.load(c, Control.Session) !== session) {
+      Atomics.compareExchange(shared.states, page, PageState.Claimed, PageState.Protected);
+      shared.ring.publish(entry, RingEntry.Nothing, 0, 0, 0);
+      shared.freeSlot(slot, Slot.Copied);
+      return false;
+    }
+    // Step 3: copy the page as it stood at t0 (it is still protected), and report it before
+    // unprotecting, so a writable page always has its copy on record.
     const at = (page - block.firstPage) * shared.pageSize;
     shared.slotBytes(slot).set(block.bytes.subarray(at, at + shared.pageSize));
-    // Step 3: tell the saver before unprotecting, so a writable page always has its copy on
-    // record. A session that ends meanwhile made every page writable: nobody needs the copy.
-    const c = this.control;
-    if (!shared.ring.post(RingEntry.Copied, page, slot, session, () => Atomics.load(c, Control.Session) === session)) {
-      shared.freeSlot(slot);
-      return false;
-    }
+    shared.ring.publish(entry, RingEntry.Copied, page, slot, session);
     // Step 4: unprotect it, unless the session ended and the page is no longer ours, and wake
     // writers blocked on it.
     Atomics.compareExchange(shared.states, page, PageState.Claimed, PageState.Writable);

@@ -30,18 +30,19 @@ export interface MemoryHandle {
 /** Checks that `value` looks like a handle from `memory.share()`. */
 export function checkHandle(value: unknown): MemoryHandle {
   const h = value as Partial<MemoryHandle> | undefined;
-  const ok =
-    typeof h === 'object' &&
-    h !== null &&
-    h.kind === 'bgsnap.memory' &&
-    h.version === 1 &&
-    Array.isArray(h.blocks) &&
-    h.blocks.every((b) => b.buffer instanceof SharedArrayBuffer && b.buffer.byteLength === b.size) &&
-    h.states instanceof SharedArrayBuffer &&
-    h.control instanceof SharedArrayBuffer &&
-    h.ring instanceof SharedArrayBuffer &&
-    h.poolSlots instanceof SharedArrayBuffer &&
-    h.poolData instanceof SharedArrayBuffer;
-  if (!ok) throw new OptionError('handle', 'the value memory.share() returned', value);
-  return h as MemoryHandle;
+  const expect = (ok: boolean, field: string, expected: string, received: unknown): void => {
+    if (!ok) throw new OptionError(field, `${expected} (pass the value memory.share() returned)`, received);
+  };
+  expect(typeof h === 'object' && h !== null, 'handle', 'an object', value);
+  const handle = h as Partial<MemoryHandle>;
+  expect(handle.kind === 'bgsnap.memory', 'handle.kind', "'bgsnap.memory'", handle.kind);
+  expect(handle.version === 1, 'handle.version', '1', handle.version);
+  expect(Array.isArray(handle.blocks), 'handle.blocks', 'an array', handle.blocks);
+  (handle.blocks ?? []).forEach((b, i) => {
+    expect(b?.buffer instanceof SharedArrayBuffer && b.buffer.byteLength === b.size, `handle.blocks[${i}].buffer`, 'a SharedArrayBuffer of the block\'s size', b?.buffer);
+  });
+  for (const key of ['states', 'control', 'ring', 'poolSlots', 'poolData'] as const) {
+    expect(handle[key] instanceof SharedArrayBuffer, `handle.${key}`, 'a SharedArrayBuffer', handle[key]);
+  }
+  return handle as MemoryHandle;
 }

@@ -28,6 +28,8 @@ export const Control = {
   PoolBorrowed: 32,
   /** Where writers start looking for a free pool slot. */
   PoolHint: 33,
+  /** Bumped as a fence by whoever wakes waiting writers. */
+  Fence: 34,
 } as const;
 
 export const WRITERS_AT = 64;

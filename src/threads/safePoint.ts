@@ -85,13 +85,21 @@ export function safePoint(shared: SharedState, protectAll: () => void, timeoutMs
 /**
  * Checks, before the image is committed, that each writer counted as outside
  * `write` at the safe point completed no write it did not see: its writes
- * when it first saw the epoch (or now, if it has not) equal its cut.
+ * when it first saw the epoch (or now, if it has not) equal its cut. One that
+ * has not seen the epoch and is inside a write may have set its bytes already
+ * (unless it is waiting for a page, before setting any): that fails too.
  */
 export function confirmCut(shared: SharedState, point: SafePoint): CutViolationError | undefined {
   for (const [id, cut] of point.outside) {
-    const seen = shared.writer(id, Writer.AckEpoch) === point.epoch;
-    const completed = seen ? shared.ackWrites(id) : Math.floor(shared.seq(id) / 2);
-    if (completed !== cut) return new CutViolationError(id, cut, completed);
+    if (shared.writer(id, Writer.AckEpoch) === point.epoch) {
+      const completed = shared.ackWrites(id);
+      if (completed !== cut) return new CutViolationError(id, cut, completed);
+      continue;
+    }
+    const seq = shared.seq(id);
+    const completed = Math.floor(seq / 2);
+    const unseenWrite = seq % 2 === 1 && shared.writer(id, Writer.WaitPage) === -1;
+    if (completed !== cut || unseenWrite) return new CutViolationError(id, cut, unseenWrite ? completed + 1 : completed);
   }
   return undefined;
 }

@@ -38,16 +38,24 @@ function memoryWithWriter(pages: number) {
     inner,
     pool: (): PageBufferPool | undefined => options.pool,
     writerCopies(page: number): boolean {
+      const claimed = this.writerClaims(page);
+      claimed?.();
+      return claimed !== undefined;
+    },
+    /** The first half: claims a buffer and the page; the returned function copies and reports. */
+    writerClaims(page: number): (() => void) | undefined {
       const buffer = options.pool?.acquire();
-      if (buffer === undefined || session === undefined) return false;
+      if (buffer === undefined || session === undefined) return undefined;
       if (Atomics.compareExchange(inner.states, page, PageState.Protected, PageState.Claimed) !== PageState.Protected) {
         options.pool?.release(buffer);
-        return false;
+        return undefined;
       }
-      session.copy(page, buffer);
-      Atomics.store(inner.states, page, PageState.Writable);
-      options.onCopied?.(page, buffer);
-      return true;
+      const held = session;
+      return () => {
+        held.copy(page, buffer);
+        Atomics.store(inner.states, page, PageState.Writable);
+        options.onCopied?.(page, buffer);
+      };
     },
   };
 }
@@ -81,6 +89,24 @@ describe('pages writer threads copied themselves', () => {
     // Lent at the copy (frame 2); back after its write (frame 10) — sampled at 2 and 7.
     expect(borrowed).toEqual([1, 1]);
     expect(w.pool()?.borrowed).toBe(0);
+  }));
+
+  // Rule: the snapshot does not end while a writer holds a page it claimed for
+  // its own copy and has not reported yet: the bulk pass skips that page, and
+  // \`done\` waits for the copy's report and write.
+  it('waits for a page a writer claimed and has not reported', marbles((m) => {
+    const w = memoryWithWriter(2);
+    const sink = new VirtualSink({ scheduler: m.scheduler, capacity: 1, latency: LATENCY });
+    let report: (() => void) | undefined;
+    m.hot('    c-------------------r').subscribe((v) => {
+      if (v === 'c') report = w.writerClaims(1);
+      else report?.();
+    });
+    const events$ = snapshot(w.memory, sink, { strategy: 'copy', poolPages: 1, runBytes: 512, detail: true, scheduler: m.scheduler });
+    m.expect(events$.pipe(only('saved', 'done'))).toBeObservable(
+      '        -----a-------------------(bd|)',
+      { a: 'bulk 0', b: 'copy 1', d: 'done' },
+    );
   }));
 
   // Rule: a page a writer copied is not saved again by the bulk pass, and

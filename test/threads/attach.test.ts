@@ -14,6 +14,7 @@ import {
   TooManyWritersError,
   WriterDetachedError,
 } from '../../src';
+import { Control } from '../../src/threads/layout';
 import { run } from './support';
 
 const PAGE = 4096;
@@ -43,7 +44,13 @@ describe('share() and attachMemory()', () => {
       expect(() => memoryOf().share(options)).toThrow(expect.objectContaining({ name: 'OptionError', option }));
     }
     expect(() => attachMemory({ kind: 'bgsnap.memory' } as never)).toThrow(OptionError);
-    expect(() => attachMemory({ kind: 'bgsnap.memory' } as never)).toThrow(/`handle`/);
+    expect(() => attachMemory({ kind: 'bgsnap.memory' } as never)).toThrow(expect.objectContaining({ option: 'handle.version' }));
+    const handle = memoryOf().share();
+    expect(() => attachMemory({ ...handle, ring: new ArrayBuffer(8) } as never)).toThrow(expect.objectContaining({ option: 'handle.ring' }));
+    const memory = memoryOf();
+    memory.share({ poolBytes: 8 * PAGE });
+    expect(memory.share({ poolBytes: 8 * PAGE })).toBe(memory.share());
+    expect(() => memory.share({ poolBytes: 16 * PAGE })).toThrow(expect.objectContaining({ name: 'OptionError', option: 'poolBytes' }));
   });
 
   it('refuses to share a memory for the first time while a snapshot runs', async () => {
@@ -53,6 +60,24 @@ describe('share() and attachMemory()', () => {
     expect(() => memory.share()).toThrow(SnapshotInProgressError);
     subscription.unsubscribe();
     expect(() => memory.share()).not.toThrow();
+  });
+
+  it('refuses a second snapshot without touching the running one\'s pool', async () => {
+    const memory = memoryOf(256);
+    memory.share();
+    const sink = new MemorySink({ capacity: 1 });
+    const first = lastValueFrom(snapshot(memory, new ThrottledSink(sink, { profile: 'hdd' }), { strategy: 'copy', runBytes: PAGE }));
+    // Copies in the pool, waiting for storage.
+    const writes = [200, 201, 202].map((p) => memory.write('ram', p * PAGE, new Uint8Array([0xee])));
+    const borrowed = (): number => Atomics.load(new Int32Array(memory.share().control), Control.PoolBorrowed);
+    expect(borrowed()).toBe(3);
+    await expect(lastValueFrom(snapshot(memory, new MemorySink(), { strategy: 'queue' }))).rejects.toBeInstanceOf(SnapshotInProgressError);
+    expect(borrowed()).toBe(3);
+    await first;
+    await Promise.all(writes);
+    // The copies taken at the faults are what was saved: memory at t0, not the writes.
+    for (const p of [200, 201, 202]) expect(sink.image('ram')[p * PAGE]).toBe(0);
+    expect(borrowed()).toBe(0);
   });
 
   it('refuses a pool larger than the one shared, leaving nothing protected', async () => {

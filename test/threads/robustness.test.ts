@@ -12,7 +12,7 @@ import {
   ThrottledSink,
   type SnapshotEvent,
 } from '../../src';
-import { Writer, writerWord } from '../../src/threads/layout';
+import { Control, Writer, writerWord } from '../../src/threads/layout';
 import { tempDir } from '../storage/support';
 import { nextMessage } from '../support/workers';
 import { blockedOn, run, scriptedWriter, until } from './support';
@@ -96,12 +96,19 @@ describe('writer threads that fail or idle', () => {
     // finds it full and waits for room.
     const until = Date.now() + 300;
     while (Date.now() < until);
+    // The first copy filled the ring; the second waits for room before claiming its page.
+    expect(memory.states[PAGES - 2]).toBe(PageState.Writable);
+    expect(memory.states[PAGES - 1]).toBe(PageState.Protected);
     subscription.unsubscribe();
+    // The next snapshot, at once: its pool is reset while the writer still waits; it neither
+    // waits long for that writer nor loses a page or a pool slot to it.
+    const nextRun = run(snapshot(memory, new MemorySink()));
     expect((await wrote).writes).toBe(2);
-    // The next snapshot neither waits for that writer nor loses a page to it.
-    const next = await run(snapshot(memory, new MemorySink()));
+    const next = await nextRun;
     expect(next.done.stats.t0PauseMs).toBeLessThan(500);
     expect(next.started.cut).toEqual([2]);
+    // The slot of the copy never drained went with the old pool; the pool's count is exact.
+    expect(Atomics.load(new Int32Array(handle.control), Control.PoolBorrowed)).toBe(0);
   });
 
   it('a writer outside write does not hold t0, and one that exited without detaching neither', async () => {
@@ -154,5 +161,30 @@ describe('writer threads that fail or idle', () => {
     } finally {
       dir.remove();
     }
+  });
+
+  it('a writer inside a write it began without seeing t0 fails the snapshot, unless it waits for a page', async () => {
+    const memory = memoryOf();
+    const handle = memory.share();
+    const { worker, id } = await scriptedWriter(handle);
+    workers = [worker];
+    worker.postMessage({ write: ['ram', 0, 8, 1] });
+    await nextMessage(worker);
+    const control = new Int32Array(handle.control);
+    const seq = writerWord(id, Writer.Seq);
+    const wait = writerWord(id, Writer.WaitPage);
+    // As if the writer were inside its second write, begun before it saw the epoch: its bytes
+    // may be in the image already.
+    const inside = lastValueFrom(snapshot(memory, new MemorySink())).catch((e: unknown) => e);
+    control[seq] = 3;
+    expect(await inside).toMatchObject({ name: 'CutViolationError', writer: id, cut: 1, completed: 2 });
+    control[seq] = 2;
+    // The same, but waiting for a page: it has set no bytes yet, so the image holds to the cut.
+    const waiting = run(snapshot(memory, new MemorySink()));
+    control[seq] = 3;
+    Atomics.store(control, wait, 5);
+    expect((await waiting).started.cut).toEqual([1]);
+    Atomics.store(control, wait, -1);
+    control[seq] = 2;
   });
 });

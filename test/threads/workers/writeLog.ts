@@ -15,11 +15,14 @@ export interface LoggedWrite {
   readonly data: Uint8Array;
 }
 
-/** The memory's blocks for a shape. */
+/**
+ * The memory's blocks for a shape: `shared` last, so that the bulk pass
+ * reaches the pages every writer writes at the end and writers race for them.
+ */
 export function logBlocks(shape: LogShape): { name: string; size: number }[] {
   return [
-    { name: 'shared', size: shape.sharedPages * shape.pageSize },
     { name: 'own', size: shape.ownPages * shape.writers * shape.pageSize },
+    { name: 'shared', size: shape.sharedPages * shape.pageSize },
   ];
 }
 
