@@ -18,7 +18,7 @@
  *     for every snapshot taken, plus a few into an unthrottled MemorySink;
  *   - for comparison, stop the world: the writers park on a shared flag, the
  *     main thread copies the memory into a pre-touched buffer, they resume.
- * Prints tables, and the issue's goals next to what was measured.
+ * Prints tables, and the goals next to what was measured.
  *
  *   npm run bench:workers                      (1 GiB, 7 rounds, ssd, 2 writers)
  *   npm run bench:workers -- --gib 0.25 --rounds 5 --storage nvme --writers 1
@@ -291,7 +291,7 @@ async function main(): Promise<void> {
   const worstBarrier = Math.max(...barrierCosts.all);
   const worstNear = Math.max(...barrierCosts.near);
   const worstT0 = Math.max(...perGib.saver, ...perGib.writers);
-  console.log('\nGoals (issue 3)');
+  console.log('\nGoals');
   printTable([
     ['goal', 'measured', ''],
     ['copy stall p99 ≤ 10 µs', `${worstCopyP99.toFixed(1)} µs (worse writer)`, met(worstCopyP99 <= 10)],
