@@ -282,3 +282,14 @@ export class SaverThreadWriteError extends Error {
     );
   }
 }
+
+/** A command was stopped by a signal (Ctrl-C) and cleaned up: `cleanup` says what is left. */
+export class CancelledError extends Error {
+  override readonly name = 'CancelledError';
+  constructor(
+    readonly signal: NodeJS.Signals,
+    cleanup: string,
+  ) {
+    super(`Cancelled by ${signal}; ${cleanup}`);
+  }
+}

@@ -23,25 +23,11 @@ export class InvalidSnapshotError extends Error {
 /** A command would replace a file that exists; the flag that allows it was not given. Nothing was written to it. */
 export class OutputExistsError extends Error {
   override readonly name = 'OutputExistsError';
-  constructor(
-    readonly path: string,
-    /** The flag that allows replacing it. */
-    readonly flag = '--force',
-  ) {
-    super(`Refusing to overwrite ${JSON.stringify(path)}: it exists; pass ${flag} to replace it`);
+  constructor(readonly path: string) {
+    super(`Refusing to overwrite ${JSON.stringify(path)}: it exists; pass --force to replace it`);
   }
 }
 
-/** A command was stopped by a signal (Ctrl-C) and cleaned up: `cleanup` says what is left. */
-export class CancelledError extends Error {
-  override readonly name = 'CancelledError';
-  constructor(
-    readonly signal: NodeJS.Signals,
-    cleanup: string,
-  ) {
-    super(`Cancelled by ${signal}; ${cleanup}`);
-  }
-}
 
 /** A file changed while a command read it (its size or modification time differ from when reading began). */
 export class SourceChangedError extends Error {
@@ -57,3 +43,5 @@ export class SourceChangedError extends Error {
     super(`${JSON.stringify(path)} changed while it was read (${what}); ${consequence}`);
   }
 }
+
+export { CancelledError } from '../errors';

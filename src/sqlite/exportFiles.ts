@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { link, lstat, mkdir, open, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { link, lstat, mkdir, open, rename, rm, rmdir, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { CancelledError } from '../errors';
 import { FileExistsError, OptionError } from '../errors';
 import { pageCountProblem } from '../format/decodeHeader';
 import { PageTracker } from '../format/PageTracker';
@@ -20,6 +21,8 @@ export interface ExportSqliteOptions {
   readonly blocks?: Partial<SqliteBlockNames>;
   /** Replace files of those names. @default false */
   readonly overwrite?: boolean;
+  /** Stops the export before the files get their names, removing what it wrote; `reason` is the signal that stopped it. */
+  readonly signal?: AbortSignal;
 }
 
 /** A file `exportSqliteFiles` wrote. */
@@ -51,11 +54,14 @@ export interface SqliteExport {
  * The files are written under temporary names in `dir` (created if
  * missing), synced, then given their names: the journal first, then the
  * database, so that no crash leaves a database next to a journal not its own.
- * With `overwrite`, the old database and journal are removed first.
+ * With `overwrite`, the old database and journal are removed first. On any
+ * failure, or when `signal` aborts, the temporary files are removed, and so is
+ * `dir` if this call created it (and it is empty).
  * @throws SqliteImageError when a block is missing or the metadata block is not the adapter's.
  * @throws FormatError when the snapshot file is malformed; nothing is written then.
  * @throws FileExistsError when a file of that name exists and `overwrite` is not set.
  * @throws OptionError when `name` or a block name is unusable.
+ * @throws CancelledError when `signal` aborted before the files got their names.
  */
 export async function exportSqliteFiles(source: string | PagedMemory | SqliteBlockImage, dir: string, options: ExportSqliteOptions = {}): Promise<SqliteExport> {
   const name = options.name ?? 'db';
@@ -64,29 +70,42 @@ export async function exportSqliteFiles(source: string | PagedMemory | SqliteBlo
   }
   const blocks = blockNames(options.blocks);
   const overwrite = options.overwrite ?? false;
+  const signal = options.signal;
+  const checkCancel = (): void => {
+    if (signal?.aborted) throw new CancelledError(signal.reason as NodeJS.Signals, `nothing was written to ${JSON.stringify(dir)}`);
+  };
+  checkCancel();
   const db = new OutputFile(join(dir, `${name}.db`));
   const journal = new OutputFile(`${db.path}-journal`);
   // An image in memory is copied before the first await; a snapshot's blocks are checked before anything is created.
   const input = typeof source === 'string' ? await openSnapshotImage(source, blocks) : imageOf(source, blocks);
+  /** The first folder this call created on the way to `dir`, if any. */
+  let created: string | undefined;
   try {
-    await mkdir(dir, { recursive: true });
+    checkCancel();
+    created = await mkdir(dir, { recursive: true });
     if (!overwrite) {
       for (const file of [db, journal]) if (await exists(file.path)) throw new FileExistsError(file.path);
     }
     try {
       await db.create();
       await journal.create();
-      const files = 'writeInto' in input ? await input.writeInto(db, journal) : await writeImage(input, db, journal);
+      const files = 'writeInto' in input ? await input.writeInto(db, journal, checkCancel) : await writeImage(input, db, journal, checkCancel);
       const live = files.journal.exists && files.journal.size > 0;
       await db.finish(files.db.size);
       if (live) await journal.finish(files.journal.size);
       else await journal.discard();
+      checkCancel();
       await commit(db, live ? journal : undefined, overwrite);
       return { db: { path: db.path, bytes: files.db.size }, journal: live ? { path: journal.path, bytes: files.journal.size } : undefined };
     } catch (error) {
       await Promise.all([db.discard(), journal.discard()]);
       throw error;
     }
+  } catch (error) {
+    // The error that stopped the export is the one reported; the clean-up's own can only follow it.
+    if (created !== undefined) await removeCreated(dir, created);
+    throw error;
   } finally {
     if ('close' in input) await input.close();
   }
@@ -119,8 +138,10 @@ function imageOf(source: PagedMemory | SqliteBlockImage, names: SqliteBlockNames
   return { files, db: used(db, files.db.size), journal: used(journal, files.journal.size) };
 }
 
-async function writeImage(image: Image, db: OutputFile, journal: OutputFile): Promise<SqliteFiles> {
+async function writeImage(image: Image, db: OutputFile, journal: OutputFile, checkCancel: () => void): Promise<SqliteFiles> {
+  checkCancel();
   await db.write(image.db, 0);
+  checkCancel();
   await journal.write(image.journal, 0);
   return image.files;
 }
@@ -131,8 +152,9 @@ interface SnapshotImage {
    * Reads the records once, writing the database's and journal's pages into
    * their files as they come (zero pages left as holes) and keeping the
    * metadata block; the caller cuts the files to the sizes returned.
+   * `checkCancel` is called before each record and throws to stop.
    */
-  writeInto(db: OutputFile, journal: OutputFile): Promise<SqliteFiles>;
+  writeInto(db: OutputFile, journal: OutputFile, checkCancel: () => void): Promise<SqliteFiles>;
   close(): Promise<void>;
 }
 
@@ -155,7 +177,7 @@ async function openSnapshotImage(path: string, names: SqliteBlockNames): Promise
     const metaBlock = blockOf(names.meta);
     return {
       close: () => handle.close(),
-      async writeInto(db, journal) {
+      async writeInto(db, journal, checkCancel) {
         const meta = new Uint8Array(metaBlock.size);
         const targets = new Map<number, OutputFile | Uint8Array>([
           [dbBlock.index, db],
@@ -164,6 +186,7 @@ async function openSnapshotImage(path: string, names: SqliteBlockNames): Promise
         ]);
         const tracker = new PageTracker(blocks);
         for await (const record of file.records()) {
+          checkCancel();
           const repeat = tracker.mark(record);
           if (repeat !== undefined) throw repeat;
           const target = targets.get(record.block);
@@ -274,6 +297,22 @@ class OutputFile {
     this.handle = undefined;
     await handle?.close().catch(() => undefined);
     await rm(this.temp, { force: true });
+  }
+}
+
+/**
+ * Removes `dir` and its parents up to `created`, the first folder `mkdir`
+ * made on the way, each only if empty: files another process put there stay.
+ */
+async function removeCreated(dir: string, created: string): Promise<void> {
+  const top = resolve(created);
+  for (let current = resolve(dir); ; current = dirname(current)) {
+    try {
+      await rmdir(current);
+    } catch {
+      return;
+    }
+    if (current === top || dirname(current) === current) return;
   }
 }
 

@@ -54,7 +54,8 @@ describe('bgsnap run', () => {
     expect(report.saved.bulk + report.saved.fault + report.saved.copy).toBe(report.pages);
     expect(report.throughputBytesPerSecond).toBeCloseTo(report.bytes / (report.durationMs / 1000), 0);
     expect(report.durationMs).toBeGreaterThan(0);
-    expect(report.t0PauseMs).toBeGreaterThanOrEqual(0);
+    // The safe point waits for the running vCPUs and protects every page: never free.
+    expect(report.t0PauseMs).toBeGreaterThan(0);
     // The pool: 1 MiB by default, its peak in whole pages.
     expect(report.poolBytes).toBe(1 << 20);
     expect(report.poolPeak.bytes).toBe(report.poolPeak.pages * report.pageSize);
@@ -153,6 +154,8 @@ describe('bgsnap run', () => {
     [['--storage', 'tape'], /^error: option '--storage <name>' argument 'tape' is invalid\. expected one of hdd, ssd, nvme, none, got "tape"$/],
     [['--capacity', '0'], /^error: option '--capacity <n>' argument '0' is invalid\. expected a decimal integer from 1 up, got "0"$/],
     [['--out', '.'], /^error: option '--out <file>': "\." is a directory; name a file$/],
+    [['--out', 'nodir/x.bgsnap'], /^error: option '--out <file>': the folder "nodir" of "nodir\/x\.bgsnap" does not exist$/],
+    [['--page-size', '2MiB', '--pool', '1MiB'], /^error: option '--pool <size>': expected a multiple of the page size \(2097152\), got 1048576$/],
   ])('exits 2 on a usage error: %j', (args, reason) => {
     // The last --out wins: the one of the case, when it has one.
     const r = bgsnap('run', '--out', 'never.bgsnap', ...args);
@@ -163,6 +166,17 @@ describe('bgsnap run', () => {
     expect(rest).toEqual(['Usage: bgsnap run [options]', "Run 'bgsnap run --help' for the options."]);
     expect(existsSync(path('never.bgsnap'))).toBe(false);
   });
+
+  it('takes a default pool of one page when pages are larger than 1 MiB, and checks no pool under queue', () => {
+    const copy = bgsnap('run', '--page-size', '2MiB', ...SMALL, '--out', 'huge-pages.bgsnap', '--json');
+    expect(copy.stderr).not.toMatch(/--pool/);
+    expect(copy.code).toBe(0);
+    expect(JSON.parse(copy.stdout)).toMatchObject({ pageSize: 2 << 20, pages: 8, poolBytes: 2 << 20, strategy: 'copy', verify: { ok: true } });
+    // A pool that is not whole pages is not used under queue, so not checked.
+    const queue = bgsnap('run', '--page-size', '2MiB', ...SMALL, '--strategy', 'queue', '--pool', '1MiB', '--out', 'huge-queue.bgsnap', '--json');
+    expect(queue.code).toBe(0);
+    expect(JSON.parse(queue.stdout)).toMatchObject({ pageSize: 2 << 20, strategy: 'queue', poolBytes: 0 });
+  }, 60_000);
 
   it('cancels cleanly on Ctrl-C: non-zero exit, one line, no file and no temporary file left', async () => {
     const folder = path('cancel');
@@ -217,9 +231,34 @@ describe('bgsnap compare', () => {
     // The pooled run's pool curve, and the bulk layer of every run's pages-saved plot.
     expect(html).toMatch(/<path class="curve" data-run="2" d="M[^"]+"/);
     expect(html.match(/<path class="area" data-via="bulk" d="M[^"]+"/g)).toHaveLength(3);
+    // The stall plot: one drawn curve per run, in run order.
+    const stallSvg = /<svg [^>]*data-plot="stall-distribution"[^>]*>([\s\S]*?)<\/svg>/.exec(html)?.[1] ?? '';
+    const curves = [...stallSvg.matchAll(/<path class="curve" data-run="(\d+)" d="([^"]*)"/g)];
+    expect(curves.map((m) => m[1])).toEqual(['0', '1', '2']);
+    for (const [, , d] of curves) expect(d).toMatch(/^M[\d.]+,[\d.]+ V[\d.]+( [HV][\d.]+)+$/);
     expect(html).toMatch(/Writer stalls are the vCPUs(&#39;|&#x27;|')? own/);
     expect(html).not.toMatch(/<script/);
+
+    // The page exists now: refused without --force before any run, replaced with it.
+    const refused = bgsnap('compare', ...SMALL, '--html', 'compare.html');
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toBe('error: Refusing to overwrite "compare.html": it exists; pass --force to replace it\n');
+    expect(readFileSync(path('compare.html'), 'utf8')).toBe(html);
+    // 2 MiB pages: the default pools are 0, one page and 16 MiB.
+    const forced = bgsnap('compare', '--page-size', '2MiB', '--ram', '16MiB', '--storage', 'none', '--html', 'compare.html', '--force', '--dir', work);
+    expect(forced.code).toBe(0);
+    expect(forced.stdout.trimEnd().split('\n').slice(1, -1).map((line) => line.split(/ {2,}/)[0])).toEqual(['queue', 'copy, pool 0 B', 'copy, pool 2 MiB', 'copy, pool 16 MiB']);
+    expect(readFileSync(path('compare.html'), 'utf8')).not.toBe(html);
+    expect(readdirSync(dir.path).filter((name) => name.includes('compare.html'))).toEqual(['compare.html']);
   }, 60_000);
+
+  it('exits 2 on an --html file in a folder that does not exist, before any run', () => {
+    const r = bgsnap('compare', ...SMALL, '--html', 'nodir/compare.html');
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.split('\n')[0]).toBe(`error: option '--html <file>': the folder "nodir" of "nodir/compare.html" does not exist`);
+  });
 
   it('exits 2 on a pool that is not whole pages', () => {
     const r = bgsnap('compare', ...SMALL, '--pool', '0,1000');

@@ -1,6 +1,6 @@
 // `bgsnap sqlite-export FILE DIR`, run in process: files written and named,
 // exit 2 for usage errors with the reason and the usage, exit 1 for failures.
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main';
 import { snapshot } from '../../src/pipeline/snapshot';
@@ -60,7 +60,7 @@ describe('bgsnap sqlite-export', () => {
     writeFileSync(notSnap, 'hello');
     const bad = await bgsnap('sqlite-export', notSnap, dir.file('bad'));
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/^error: At byte \d+: expected/);
+    expect(bad.stderr).toMatch(/^error: ".*\/not\.snap" is not a valid snapshot: At byte \d+: expected .*; nothing was written to ".*\/bad"\n$/);
 
     const blocks = await bgsnap('sqlite-export', snap, dir.file('bad'), '--db-block', 'ram');
     expect(blocks.code).toBe(1);
@@ -71,6 +71,19 @@ describe('bgsnap sqlite-export', () => {
     expect(missing.stderr).toMatch(/^error: ENOENT/);
     // Nothing is created for a file that cannot be exported, not even the folder.
     expect(existsSync(dir.file('bad'))).toBe(false);
+  });
+
+  it('names a damaged snapshot, and removes the folder it made and its temporary files', async () => {
+    const damaged = dir.file('damaged.snap');
+    const bytes = readFileSync(snap);
+    const at = bytes.length - 100;
+    bytes[at] = (bytes[at] as number) ^ 0xff;
+    writeFileSync(damaged, bytes);
+    const into = dir.file('damaged-out');
+    const r = await bgsnap('sqlite-export', damaged, into);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: ".*\/damaged\.snap" is not a valid snapshot: At byte \d+: .*; nothing was written to ".*\/damaged-out"\n$/);
+    expect(existsSync(into)).toBe(false);
   });
 
   it('exits 2 on usage errors, with the reason and the usage', async () => {

@@ -3,6 +3,7 @@
 // rolls back to the state before the transaction.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { CancelledError } from '../../src/cli/errors';
 import { FileExistsError, FormatError } from '../../src/errors';
 import { PagedMemory } from '../../src/memory/PagedMemory';
 import { snapshot } from '../../src/pipeline/snapshot';
@@ -159,5 +160,41 @@ describe('exportSqliteFiles', () => {
 
     await expect(exportSqliteFiles(file, dir.path, { name: 'damaged' })).rejects.toThrow(FormatError);
     expect(readdirSync(dir.path).filter((f) => f.includes('damaged') && !f.endsWith('.snap'))).toEqual([]);
+    // Into folders that did not exist: the damage is found after they were made, and they are removed again.
+    const fresh = dir.file('damaged-new');
+    await expect(exportSqliteFiles(file, `${fresh}/inner`, { name: 'damaged' })).rejects.toThrow(FormatError);
+    expect(existsSync(fresh)).toBe(false);
+  });
+
+  it('stops when its signal aborts, leaving no temporary files and no folder it made', async () => {
+    const { memory, db } = await freshDatabase({ dbBytes: 1 << 20 });
+    await fillAccounts(db, ROWS);
+    await db.close();
+    const file = dir.file('abort.snap');
+    expect((await runToEnd(snapshot(memory, new FileSink(file)))).kind).toBe('done');
+
+    const into = dir.file('aborted');
+    const controller = new AbortController();
+    controller.abort('SIGINT');
+    const before = exportSqliteFiles(file, into, { signal: controller.signal });
+    await expect(before).rejects.toThrow(CancelledError);
+    await expect(before).rejects.toThrow(/^Cancelled by SIGINT; nothing was written to /);
+    expect(existsSync(into)).toBe(false);
+
+    // Aborted midway: after the temporary files exist and a record was written into them.
+    let reads = 0;
+    const midway = { get aborted() { return ++reads > 3; }, reason: 'SIGTERM' } as unknown as AbortSignal;
+    await expect(exportSqliteFiles(file, into, { signal: midway })).rejects.toThrow(/^Cancelled by SIGTERM/);
+    expect(reads).toBeGreaterThan(3);
+    expect(existsSync(into)).toBe(false);
+
+    // Into a folder that exists: it stays, empty.
+    reads = 0;
+    await expect(exportSqliteFiles(file, dir.path, { name: 'abort', signal: midway })).rejects.toThrow(CancelledError);
+    expect(readdirSync(dir.path).filter((f) => f.includes('abort') && !f.endsWith('.snap'))).toEqual([]);
+    // And a block image stops as well.
+    reads = 0;
+    await expect(exportSqliteFiles(copyImage(memory), dir.path, { name: 'abort', signal: midway })).rejects.toThrow(CancelledError);
+    expect(readdirSync(dir.path).filter((f) => f.includes('abort') && !f.endsWith('.snap'))).toEqual([]);
   });
 });

@@ -1,8 +1,9 @@
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { formatBytes, formatDuration } from '../../sim/format';
+import { OutputExistsError } from '../errors';
 import { print } from '../output';
 import { parseList, parseSize } from '../parse';
 import { compareHtml, compareTable } from '../report';
@@ -10,13 +11,15 @@ import { MAX_WRITERS } from '../../threads/layout';
 import { compareRun, contenderName, contenders, type ComparedRun } from '../run/compareRuns';
 import { createGuest } from '../run/guest';
 import { SAMPLE_LIMIT } from '../run/vcpus';
-import { addGuestOptions, checkFilePath, checkGuestFlags, guestConfig, type GuestFlags } from '../run/flags';
+import { addGuestOptions, checkFilePath, defaultPool, checkGuestFlags, guestConfig, type GuestFlags } from '../run/flags';
 import { withCancelSignals } from '../signals';
 import { usageError } from '../usage';
 
 interface CompareFlags extends GuestFlags {
-  readonly pool: number[];
+  /** Unset: 0, `defaultPool(pageSize)` and 16 MiB. */
+  readonly pool?: number[];
   readonly html?: string;
+  readonly force?: boolean;
   readonly dir: string;
 }
 
@@ -33,20 +36,22 @@ export function registerCompare(program: Command): Command {
         'and removed after its run.',
     );
   return addGuestOptions(command)
-    .addOption(new Option('--pool <sizes>', 'copy pool sizes, a comma list (queue runs once, without a pool)').argParser(parseList(parseSize)).default([0, 1024 ** 2, 16 * 1024 ** 2], '0,1MiB,16MiB'))
+    .option('--pool <sizes>', 'copy pool sizes, a comma list (queue runs once, without a pool) (default: 0,1MiB,16MiB; 1MiB is one page if pages are larger)', parseList(parseSize))
     .option('--html <file>', 'write an HTML report with the plots')
+    .option('--force', 'replace the --html file if it exists')
     .addOption(new Option('--dir <dir>', 'where the snapshot files are written while they run').default(tmpdir(), 'the system temporary folder'))
     .action((flags: CompareFlags, command: Command) => run(flags, command));
 }
 
 async function run(flags: CompareFlags, command: Command): Promise<void> {
   // Step 1: usage errors; a report that could not be written fails now, not after the runs.
-  checkGuestFlags(flags, flags.pool, command);
+  const pools = flags.pool ?? [0, defaultPool(flags.pageSize), 16 * 1024 ** 2];
+  checkGuestFlags(flags, pools, command);
   if (flags.html !== undefined) {
     checkFilePath(flags.html, '--html <file>', command);
-    accessSync(dirname(resolve(flags.html)), constants.W_OK);
+    if (!flags.force && existsSync(flags.html)) throw new OutputExistsError(flags.html);
   }
-  const list = contenders(flags.pool);
+  const list = contenders(pools);
   if (flags.vcpus * list.length > MAX_WRITERS) {
     usageError(command, `option '--vcpus <n>': ${list.length} runs of ${flags.vcpus} vCPUs on one guest need ${flags.vcpus * list.length} writer threads; it takes at most ${MAX_WRITERS}`);
   }
@@ -61,7 +66,7 @@ async function run(flags: CompareFlags, command: Command): Promise<void> {
   const runs: ComparedRun[] = [];
   const started = performance.now();
   try {
-    const guest = createGuest({ ramBytes: flags.ram, pageSize: flags.pageSize, poolBytes: Math.max(0, ...flags.pool) });
+    const guest = createGuest({ ramBytes: flags.ram, pageSize: flags.pageSize, poolBytes: Math.max(0, ...pools) });
     await withCancelSignals(async (signal) => {
       for (const [i, contender] of list.entries()) {
         const label = `[${i + 1}/${list.length}] ${contenderName(contender)}`;
@@ -81,8 +86,35 @@ async function run(flags: CompareFlags, command: Command): Promise<void> {
   // Step 3: the table first, so a report that fails to write loses none of it; then the page.
   const wallMs = performance.now() - started;
   print(compareTable(runs.map((r) => r.run)));
-  if (flags.html !== undefined) writeFileSync(flags.html, compareHtml(runs.map((r) => r.run), { subtitle: subtitle(flags, runs) }));
+  if (flags.html !== undefined) writePage(flags.html, compareHtml(runs.map((r) => r.run), { subtitle: subtitle(flags, runs) }), flags.force ?? false);
   print(`${runs.length} runs in ${formatDuration(wallMs)}${flags.html !== undefined ? `; wrote ${flags.html}` : ''}`);
+}
+
+/**
+ * Writes `html` to `path` through a temporary file in the same folder, given
+ * its name only when complete: renamed over a file there with `force`, else
+ * linked, so that a file that appeared meanwhile is not replaced (checked, then renamed, where
+ * the file system has no hard links).
+ * @throws OutputExistsError when a file is at `path` and `force` is off; nothing was written to it.
+ */
+function writePage(path: string, html: string, force: boolean): void {
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  try {
+    writeFileSync(temp, html, { flag: 'wx' });
+    if (force) return renameSync(temp, path);
+    try {
+      linkSync(temp, path);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') throw new OutputExistsError(path);
+      // No hard links here: check, then rename.
+      if (!['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS'].includes(code ?? '')) throw error;
+      if (existsSync(path)) throw new OutputExistsError(path);
+      renameSync(temp, path);
+    }
+  } finally {
+    rmSync(temp, { force: true });
+  }
 }
 
 /** What was compared, and where the stalls come from. */

@@ -5,7 +5,7 @@ import { verify } from '../../format/verify';
 import { CancelledError, InvalidSnapshotError, OutputExistsError } from '../errors';
 import { print } from '../output';
 import { parseChoice, parseSize } from '../parse';
-import { addGuestOptions, checkFilePath, checkGuestFlags, guestConfig, type GuestFlags } from '../run/flags';
+import { addGuestOptions, checkFilePath, defaultPool, checkGuestFlags, guestConfig, type GuestFlags } from '../run/flags';
 import { runGuest } from '../run/guest';
 import { runReport, runReportText } from '../run/report';
 import { withCancelSignals } from '../signals';
@@ -13,7 +13,8 @@ import { describeVerify } from './verify';
 
 interface RunFlags extends GuestFlags {
   readonly strategy: 'queue' | 'copy';
-  readonly pool: number;
+  /** Unset: `defaultPool(pageSize)`. */
+  readonly pool?: number;
   readonly out: string;
   readonly force?: boolean;
   readonly json?: boolean;
@@ -31,7 +32,7 @@ export function registerRun(program: Command): Command {
     );
   return addGuestOptions(command)
     .addOption(new Option('--strategy <name>', 'queue or copy').argParser(parseChoice(['queue', 'copy'] as const)).default('copy'))
-    .addOption(new Option('--pool <size>', 'copy pool, a whole number of pages, e.g. 1MiB').argParser(parseSize).default(1024 ** 2, '1MiB'))
+    .option('--pool <size>', 'copy pool under --strategy copy, a whole number of pages (default: 1MiB, or one page if pages are larger)', parseSize)
     .addOption(new Option('--out <file>', 'the snapshot file').default('guest.bgsnap'))
     .option('--force', 'replace the snapshot file if it exists')
     .option('--json', 'print the report as JSON')
@@ -40,7 +41,8 @@ export function registerRun(program: Command): Command {
 
 async function run(flags: RunFlags, command: Command): Promise<void> {
   // Step 1: usage errors, then an existing file, before anything is started.
-  checkGuestFlags(flags, [flags.pool], command);
+  const pool = flags.pool ?? defaultPool(flags.pageSize);
+  checkGuestFlags(flags, flags.strategy === 'copy' ? [pool] : [], command);
   checkFilePath(flags.out, '--out <file>', command);
   if (!flags.force && existsSync(flags.out)) throw new OutputExistsError(flags.out);
 
@@ -50,7 +52,7 @@ async function run(flags: RunFlags, command: Command): Promise<void> {
       {
         ...guestConfig(flags),
         strategy: flags.strategy,
-        poolBytes: flags.strategy === 'queue' ? 0 : flags.pool,
+        poolBytes: flags.strategy === 'queue' ? 0 : pool,
         out: flags.out,
         force: flags.force ?? false,
       },

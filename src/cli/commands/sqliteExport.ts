@@ -1,10 +1,11 @@
 import { statSync } from 'node:fs';
 import type { Command } from 'commander';
-import { FileExistsError, OptionError } from '../../errors';
+import { FileExistsError, FormatError, OptionError } from '../../errors';
 import { exportSqliteFiles, type SqliteExport } from '../../sqlite/exportFiles';
 import { DEFAULT_SQLITE_BLOCKS } from '../../sqlite/layout';
-import { OutputExistsError } from '../errors';
+import { InvalidSnapshotError, OutputExistsError } from '../errors';
 import { print } from '../output';
+import { withCancelSignals } from '../signals';
 import { usageError } from '../usage';
 
 /** The options as commander parses them. */
@@ -52,19 +53,24 @@ async function run(file: string, dir: string, flags: SqliteExportFlags, command:
     usageError(command, `argument 'dir': ${JSON.stringify(dir)} exists and is not a directory`);
   }
 
-  // Step 2: export. An unusable name is a usage error, named by its flag; anything else fails the run.
+  // Step 2: export, stopped and cleaned up by Ctrl-C. An unusable name is a usage error, named by its flag;
+  // a damaged snapshot is reported with its path; anything else fails the run.
   let result: SqliteExport;
   try {
-    result = await exportSqliteFiles(file, dir, {
-      name: flags.name,
-      overwrite: flags.force ?? false,
-      blocks: { db: flags.dbBlock, journal: flags.journalBlock, meta: flags.metaBlock },
-    });
+    result = await withCancelSignals((signal) =>
+      exportSqliteFiles(file, dir, {
+        name: flags.name,
+        overwrite: flags.force ?? false,
+        blocks: { db: flags.dbBlock, journal: flags.journalBlock, meta: flags.metaBlock },
+        signal,
+      }),
+    );
   } catch (error) {
     if (error instanceof OptionError) {
       usageError(command, `option '${FLAGS[error.option] ?? error.option}': expected ${error.expected}, got ${JSON.stringify(error.received)}`);
     }
     if (error instanceof FileExistsError) throw new OutputExistsError(error.path);
+    if (error instanceof FormatError) throw new InvalidSnapshotError(file, [error], `nothing was written to ${JSON.stringify(dir)}`);
     throw error;
   }
   print(flags.json ? JSON.stringify({ file, ...result }, null, 2) : describe(result));

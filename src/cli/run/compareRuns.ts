@@ -23,8 +23,6 @@ export function contenderName(c: Contender): string {
 /** A comparison run, and how many of its faults' stalls were timed and kept. */
 export interface ComparedRun {
   readonly run: CompareRun;
-  /** Faults the vCPUs took, by their own count. */
-  readonly faults: number;
   /** Faults timed by the vCPUs around their writes. */
   readonly timed: number;
   /** Stalls kept: all timed ones, or a uniform sample per vCPU when there were more. */
@@ -70,7 +68,6 @@ export async function compareRun(config: Omit<GuestConfig, keyof Contender>, con
       series: recorded.series,
       stalls: { kind: 'samples', micros },
     },
-    faults,
     timed: result.vcpus.reduce((n, v) => n + v.stalls.timed, 0),
     kept,
   };

@@ -1,5 +1,5 @@
-import { statSync } from 'node:fs';
-import { sep } from 'node:path';
+import { accessSync, constants, statSync } from 'node:fs';
+import { dirname, resolve, sep } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { OptionError } from '../../errors';
 import { checkPageSize, layoutBlocks } from '../../memory/geometry';
@@ -80,7 +80,8 @@ export function addGuestOptions(command: Command): Command {
 
 /**
  * Checks what the parsers cannot check alone: the geometry, the vCPU count,
- * a pool of whole pages. Each is a usage error naming its flag.
+ * copy pools of whole pages (`pools`: those in use, none under `queue`).
+ * Each is a usage error naming its flag.
  */
 export function checkGuestFlags(flags: GuestFlags, pools: readonly number[], command: Command): void {
   try {
@@ -107,7 +108,15 @@ export function checkGuestFlags(flags: GuestFlags, pools: readonly number[], com
   }
 }
 
-/** A usage error unless `path` can name a file: not a directory, not ending in a separator. */
+/** The default copy pool: 1 MiB, or one page where pages are larger. */
+export function defaultPool(pageSize: number): number {
+  return Math.max(1024 ** 2, pageSize);
+}
+
+/**
+ * A usage error unless `path` can name a file: not a directory, not ending in
+ * a separator, in a folder that exists and can be written to.
+ */
 export function checkFilePath(path: string, flag: string, command: Command): void {
   let directory = path.endsWith('/') || path.endsWith(sep);
   try {
@@ -116,4 +125,17 @@ export function checkFilePath(path: string, flag: string, command: Command): voi
     // Nothing there yet: a file can be made.
   }
   if (directory) usageError(command, `option '${flag}': ${JSON.stringify(path)} is a directory; name a file`);
+  const folder = dirname(path);
+  let isFolder: boolean;
+  try {
+    isFolder = statSync(resolve(folder)).isDirectory();
+  } catch {
+    isFolder = false;
+  }
+  if (!isFolder) usageError(command, `option '${flag}': the folder ${JSON.stringify(folder)} of ${JSON.stringify(path)} does not exist`);
+  try {
+    accessSync(resolve(folder), constants.W_OK);
+  } catch (error) {
+    usageError(command, `option '${flag}': cannot write in the folder ${JSON.stringify(folder)} (${error instanceof Error ? error.message : String(error)})`);
+  }
 }

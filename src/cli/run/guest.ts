@@ -42,12 +42,10 @@ export interface GuestConfig {
   readonly out: string;
   /** Replace a file at `out`. */
   readonly force: boolean;
-  /**
-   * How long the vCPUs write before t0, so that the cut is a moment of a running guest.
-   * @default 100
-   */
-  readonly warmUpMs?: number;
 }
+
+/** How long the vCPUs write before t0, so that the cut is a moment of a running guest. */
+const WARM_UP_MS = 100;
 
 export interface GuestRunOptions {
   /**
@@ -90,7 +88,7 @@ export function createGuest({ ramBytes, pageSize, poolBytes }: Pick<GuestConfig,
 }
 
 /**
- * Runs a guest: on a new memory (`createGuest`) or the one given, starts the vCPU threads, lets them write for `warmUpMs`, takes
+ * Runs a guest: on a new memory (`createGuest`) or the one given, starts the vCPU threads, lets them write for `WARM_UP_MS`, takes
  * one snapshot to `out` on the chosen storage while they go on, then stops
  * them. The file is written by `FileSink`: under a temporary name, given its
  * own only when complete.
@@ -100,7 +98,8 @@ export async function runGuest(config: GuestConfig, options: GuestRunOptions = {
   const { signal } = options;
   const reason = (): NodeJS.Signals => (signal?.reason as NodeJS.Signals | undefined) ?? 'SIGINT';
   let existed = existsSync(config.out);
-  const cancelled = (): CancelledError => new CancelledError(reason(), leftover(config.out, existed));
+  /** The cancel's error; `finished`: the snapshot had its file's name before the cancel took hold. */
+  const cancelled = (finished = false): CancelledError => new CancelledError(reason(), leftover(config.out, existed, finished));
   if (signal?.aborted) throw cancelled();
 
   // Step 1: the guest memory and its vCPU threads.
@@ -114,7 +113,7 @@ export async function runGuest(config: GuestConfig, options: GuestRunOptions = {
   try {
     // Step 2: the vCPUs write for a while before t0.
     vcpus.go();
-    await abortable(new Promise((resolve) => setTimeout(resolve, config.warmUpMs ?? 100)), signal, cancelled);
+    await abortable(new Promise((resolve) => setTimeout(resolve, WARM_UP_MS)), signal, () => cancelled());
 
     // Step 3: the snapshot, to the file through the storage model.
     existed = existsSync(config.out);
@@ -125,10 +124,13 @@ export async function runGuest(config: GuestConfig, options: GuestRunOptions = {
     let stats: SnapshotStats | undefined;
     // A turn (and a progress event) per round of credits, at most the default 4 MiB: on a slow device
     // with one write in flight, progress still comes every few writes.
-    const turnBytes = Math.min(DEFAULT_TURN_BYTES, capacity * DEFAULT_RUN_BYTES);
+    // Runs and turns of at least one page: the library's defaults are smaller than the largest pages.
+    const runBytes = Math.max(DEFAULT_RUN_BYTES, config.pageSize);
+    const turnBytes = Math.max(config.pageSize, Math.min(DEFAULT_TURN_BYTES, capacity * DEFAULT_RUN_BYTES));
     const events$ = snapshot(memory, sink, {
       strategy: config.strategy,
       poolPages: config.poolBytes / config.pageSize,
+      runBytes,
       faultRunBytes: config.faultRunBytes,
       turnBytes,
     }).pipe(
@@ -138,9 +140,11 @@ export async function runGuest(config: GuestConfig, options: GuestRunOptions = {
     await new Promise<void>((resolve, reject) => {
       const onAbort = (): void => {
         subscription.unsubscribe();
-        // The sink's abort removes the temporary file; the error waits for it.
+        // The sink's abort removes the temporary file; the error waits for it. Once `done` has
+        // arrived, or the sink ended (took the file's name) before the abort, the snapshot is in place.
+        const doneFirst = stats !== undefined;
         sink.whenClosed().then(
-          () => reject(cancelled()),
+          () => reject(cancelled(doneFirst || file.state === 'ended')),
           (error: unknown) => reject(new CancelledError(reason(), error instanceof Error ? error.message : String(error))),
         );
       };
@@ -175,11 +179,15 @@ export function capacityOf(config: Pick<GuestConfig, 'capacity' | 'storage'>): n
   return config.capacity ?? (config.storage === 'none' ? DEFAULT_FILE_CAPACITY : storageProfiles[config.storage].queueDepth);
 }
 
-/** What a cancel left at `path`, where a file `existed` before the snapshot or not. */
-function leftover(path: string, existed: boolean): string {
+/**
+ * What a cancel left at `path`: the snapshot when it `finished` first (it
+ * replaced the file that `existed` there, if one did), else the file that was
+ * there, or nothing.
+ */
+function leftover(path: string, existed: boolean, finished: boolean): string {
   const name = JSON.stringify(path);
-  if (!existsSync(path)) return `nothing was written to ${name}`;
-  return existed ? `${name} is in place (the file that was there, or the snapshot if it finished first)` : `the snapshot finished first: ${name} is complete`;
+  if (finished) return `the snapshot finished first: ${name} is complete${existed ? ' (it replaced the file that was there)' : ''}`;
+  return existed ? `the file that was there is unchanged at ${name}` : `nothing was written to ${name}`;
 }
 
 /**
