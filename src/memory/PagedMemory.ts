@@ -420,7 +420,7 @@ class Session implements ProtectionSession {
       if (this.closed) return;
       ring.whenPosted(seen, pump);
     };
-    // Not now: the snapshot wires its fault handling after \`protect\` returns.
+    // Not now: the snapshot wires its fault handling after `protect` returns.
     queueMicrotask(pump);
   }
 

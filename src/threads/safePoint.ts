@@ -2,6 +2,9 @@ import { CutViolationError } from '../errors';
 import { Control, Writer, WriterStatus, writerWord } from './layout';
 import type { SharedState } from './SharedState';
 
+/** How long the saver sleeps between looks at a writer inside a write. */
+const POLL_MS = 0.05;
+
 /** What a safe point found: the cut, the pause, and who was outside `write`. */
 export interface SafePoint {
   readonly epoch: number;
@@ -30,9 +33,6 @@ export interface SafePoint {
  *    completed writes.
  * 4. Release the paused writers.
  */
-/** How long the saver sleeps between looks at a writer inside a write. */
-const POLL_MS = 0.05;
-
 export function safePoint(shared: SharedState, protectAll: () => void, timeoutMs: number): SafePoint {
   const c = shared.control;
   const start = performance.now();
@@ -67,7 +67,7 @@ export function safePoint(shared: SharedState, protectAll: () => void, timeoutMs
         break;
       }
       // Inside a write: sleep briefly rather than spin, so a writer that lost its CPU
-      // gets one back. Its acknowledgement wakes us; leaving \`write\` does not, hence the bound.
+      // gets one back. Its acknowledgement wakes us; leaving `write` does not, hence the bound.
       Atomics.wait(c, writerWord(id, Writer.AckEpoch), shared.writer(id, Writer.AckEpoch), POLL_MS);
     }
   }

@@ -93,7 +93,7 @@ describe('pages writer threads copied themselves', () => {
 
   // Rule: the snapshot does not end while a writer holds a page it claimed for
   // its own copy and has not reported yet: the bulk pass skips that page, and
-  // \`done\` waits for the copy's report and write.
+  // `done` waits for the copy's report and write.
   it('waits for a page a writer claimed and has not reported', marbles((m) => {
     const w = memoryWithWriter(2);
     const sink = new VirtualSink({ scheduler: m.scheduler, capacity: 1, latency: LATENCY });
