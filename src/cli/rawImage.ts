@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
-import { link, lstat, open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { FormatError } from '../errors';
 import type { SnapshotFileHeader } from '../format/decodeHeader';
@@ -8,6 +8,7 @@ import { PageTracker } from '../format/PageTracker';
 import { readSnapshot, type SnapshotTrailer } from '../format/reader';
 import { verifyHandle } from '../format/verify';
 import type { BlockInfo } from '../memory/contract';
+import { linkIntoPlace, pathExists, syncDirectory, writeFully } from '../storage/commitFile';
 import { CancelledError, InvalidSnapshotError, OutputExistsError, SourceChangedError } from './errors';
 
 /** Where a block lies in a raw image. */
@@ -64,7 +65,7 @@ export async function writeRawImage(path: string, into: string, options: RawImag
     if (signal?.aborted) throw new CancelledError(signal.reason as NodeJS.Signals, nothingWritten);
   };
   // Refused early when it exists; the link at the end refuses again, atomically.
-  if (!overwrite && (await exists(into))) throw new OutputExistsError(into);
+  if (!overwrite && (await pathExists(into))) throw new OutputExistsError(into);
 
   const source = await open(path, 'r');
   const temp = join(dirname(into), `.${basename(into)}.${randomBytes(6).toString('hex')}.tmp`);
@@ -99,7 +100,7 @@ export async function writeRawImage(path: string, into: string, options: RawImag
         if (problem !== undefined) break;
         const first = (file.header.blocks[record.block] as BlockInfo).firstPage;
         for (const span of record.spans()) {
-          if (span.data !== null) await writeAt(out, span.data, (first + span.page) * pageSize);
+          if (span.data !== null) await writeFully(out, span.data, (first + span.page) * pageSize);
         }
       }
     } catch (error) {
@@ -117,7 +118,8 @@ export async function writeRawImage(path: string, into: string, options: RawImag
     await out.close();
     out = undefined;
     checkCancel();
-    await commit(temp, into, overwrite);
+    if (overwrite) await rename(temp, into);
+    else await linkIntoPlace(temp, into, (path) => new OutputExistsError(path));
     named = true;
     await syncDirectory(dirname(into));
     return {
@@ -140,65 +142,10 @@ export async function writeRawImage(path: string, into: string, options: RawImag
   }
 }
 
-/** Writes all of `data` at `position`, going on after a short write. */
-async function writeAt(handle: FileHandle, data: Uint8Array, position: number): Promise<void> {
-  for (let done = 0; done < data.length; ) {
-    const { bytesWritten } = await handle.write(data, done, data.length - done, position + done);
-    if (bytesWritten <= 0) throw Object.assign(new Error(`write made no progress at byte ${position + done}`), { code: 'EIO' });
-    done += bytesWritten;
-  }
-}
-
-/** Gives the temporary file its final name: a link that refuses a taken name, or a rename over it. */
-async function commit(temp: string, into: string, overwrite: boolean): Promise<void> {
-  if (overwrite) return rename(temp, into);
-  try {
-    await link(temp, into);
-  } catch (error) {
-    if (code(error) === 'EEXIST') throw new OutputExistsError(into);
-    // No hard links on this file system: check, then rename.
-    if (!['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS'].includes(code(error) ?? '')) throw error;
-    if (await exists(into)) throw new OutputExistsError(into);
-    return rename(temp, into);
-  }
-  await unlink(temp);
-}
-
-/** Syncs a directory, so that a new name in it survives a crash; a no-op where directories cannot be synced. */
-async function syncDirectory(path: string): Promise<void> {
-  let dir: FileHandle;
-  try {
-    dir = await open(path, 'r');
-  } catch (error) {
-    if (['EISDIR', 'EPERM', 'EACCES'].includes(code(error) ?? '')) return;
-    throw error;
-  }
-  try {
-    await dir.sync();
-  } catch (error) {
-    if (!['EINVAL', 'EPERM', 'EBADF'].includes(code(error) ?? '')) throw error;
-  } finally {
-    await dir.close();
-  }
-}
-
 async function checkUnchanged(handle: FileHandle, path: string, before: BigIntStats, consequence: string): Promise<void> {
   const now = await handle.stat({ bigint: true });
   if (now.size === before.size && now.mtimeNs === before.mtimeNs) return;
   throw new SourceChangedError(path, Number(before.size), Number(now.size), consequence);
 }
 
-/** Whether anything has the name `path` (a link too, even one to nothing). */
-async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path);
-    return true;
-  } catch (error) {
-    if (code(error) === 'ENOENT') return false;
-    throw error;
-  }
-}
 
-function code(error: unknown): string | undefined {
-  return (error as NodeJS.ErrnoException | undefined)?.code;
-}

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { link, lstat, mkdir, open, rename, rm, rmdir, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, rm, rmdir, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { CancelledError } from '../errors';
-import { FileExistsError, OptionError } from '../errors';
+import { CancelledError, FileExistsError, OptionError } from '../errors';
 import { pageCountProblem } from '../format/decodeHeader';
 import { PageTracker } from '../format/PageTracker';
 import { readSnapshot, type SnapshotTrailer } from '../format/reader';
 import { PagedMemory } from '../memory/PagedMemory';
+import { linkIntoPlace, pathExists, syncDirectory, writeFully } from '../storage/commitFile';
 import { SqliteImageError } from './errors';
 import { META_BYTES, blockNames, decodeMeta, type SqliteBlockNames, type SqliteFileKind, type SqliteFiles } from './layout';
 
@@ -85,7 +85,7 @@ export async function exportSqliteFiles(source: string | PagedMemory | SqliteBlo
     checkCancel();
     created = await mkdir(dir, { recursive: true });
     if (!overwrite) {
-      for (const file of [db, journal]) if (await exists(file.path)) throw new FileExistsError(file.path);
+      for (const file of [db, journal]) if (await pathExists(file.path)) throw new FileExistsError(file.path);
     }
     try {
       await db.create();
@@ -237,12 +237,7 @@ async function commit(db: OutputFile, journal: OutputFile | undefined, overwrite
       throw error;
     }
   }
-  const handle = await open(dirname(db.path), 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  await syncDirectory(dirname(db.path));
 }
 
 /** A file written under a temporary name in its folder, then given its own. */
@@ -259,11 +254,7 @@ class OutputFile {
   }
 
   async write(data: Uint8Array, position: number): Promise<void> {
-    const handle = this.handle as FileHandle;
-    for (let done = 0; done < data.length; ) {
-      const { bytesWritten } = await handle.write(data, done, data.length - done, position + done);
-      done += bytesWritten;
-    }
+    await writeFully(this.handle as FileHandle, data, position);
   }
 
   /** Cuts the file to `size`, syncs and closes it. */
@@ -276,19 +267,8 @@ class OutputFile {
   }
 
   /** Takes the final name if it is free (a hard link refuses atomically), then drops the temporary one. */
-  async linkInPlace(): Promise<void> {
-    try {
-      await link(this.temp, this.path);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST') throw new FileExistsError(this.path);
-      // A file system without hard links: check, then rename.
-      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw error;
-      if (await exists(this.path)) throw new FileExistsError(this.path);
-      await rename(this.temp, this.path);
-      return;
-    }
-    await unlink(this.temp);
+  linkInPlace(): Promise<void> {
+    return linkIntoPlace(this.temp, this.path, (path) => new FileExistsError(path));
   }
 
   /** Closes and removes the temporary file, if any. */
@@ -316,12 +296,3 @@ async function removeCreated(dir: string, created: string): Promise<void> {
   }
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw error;
-  }
-}
