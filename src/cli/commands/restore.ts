@@ -3,6 +3,7 @@ import { resolve, sep } from 'node:path';
 import type { Command } from 'commander';
 import { formatBytes, formatTable } from '../../sim/format';
 import { print } from '../output';
+import { withCancelSignals } from '../signals';
 import { writeRawImage, type RawImageReport } from '../rawImage';
 import { usageError } from '../usage';
 
@@ -41,17 +42,7 @@ async function run(path: string, flags: RestoreFlags, command: Command): Promise
   }
 
   // Step 2: the restore; Ctrl-C stops it and removes what it wrote.
-  const controller = new AbortController();
-  const onSignal = (signal: NodeJS.Signals): void => controller.abort(signal);
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  let report: RawImageReport;
-  try {
-    report = await writeRawImage(path, into, { overwrite: flags.force ?? false, signal: controller.signal });
-  } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
-  }
+  const report = await withCancelSignals((signal) => writeRawImage(path, into, { overwrite: flags.force ?? false, signal }));
   print(flags.json ? JSON.stringify(restoreJson(path, into, report), null, 2) : describe(path, into, report));
 }
 

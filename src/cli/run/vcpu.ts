@@ -8,7 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { PageState } from '../../memory/contract';
 import { attachMemory } from '../../threads/attachMemory';
 import { Flag, type VcpuData, type VcpuMessage } from './protocol';
-import { WRITE_BYTES, writeStream } from './workload';
+import { WRITE_BYTES, workloadStream, writeStream } from './workload';
 
 const data = workerData as VcpuData;
 const flags = new Int32Array(data.flags);
@@ -33,7 +33,8 @@ words[0] = writer.id;
 /** Stalls kept, in microseconds: the array grows by doubling up to `sampleLimit`. */
 let samples = new Float64Array(Math.min(1024, data.sampleLimit));
 let timed = 0;
-let pick = (Math.imul(data.seed + 1, 0x2545f491) ^ (writer.id + 1)) >>> 0 || 1;
+/** Draws for the uniform sample of stalls: the vCPU's second stream of the seed. */
+const picks = workloadStream(data.seed, data.vcpus, data.vcpus + data.vcpu);
 
 function writeOnce(): void {
   const offset = stream.next();
@@ -56,10 +57,7 @@ function keep(micros: number): void {
   }
   if (timed < samples.length) samples[timed] = micros;
   else {
-    pick ^= pick << 13;
-    pick ^= pick >>> 17;
-    pick ^= pick << 5;
-    const slot = (pick >>> 0) % (timed + 1);
+    const slot = Math.floor(picks.next() * (timed + 1));
     if (slot < samples.length) samples[slot] = micros;
   }
   timed++;

@@ -1,3 +1,5 @@
+import { randomStreams, type RandomStream } from '../../sim/random';
+
 /** What a vCPU writes in `bgsnap run`: which page each write lands on. */
 
 /** The workloads of `bgsnap run --workload`. */
@@ -34,27 +36,21 @@ export interface WorkloadShape {
  * - `hotset`: 90% of writes to a page of the first 1/16 of memory, the rest anywhere;
  * - `sequential`: one write per page, walking the vCPU's own slice of memory
  *   (memory split evenly between the vCPUs) and wrapping around.
- * Within a page the word is random. Seeded per vCPU (xorshift32), so a seed
- * repeats the same offsets.
+ * Within a page the word is random. Each vCPU draws from its own stream of
+ * the seed (`workloadStream`), so a seed repeats the same offsets.
  */
 export function writeStream(shape: WorkloadShape): WriteStream {
   const { pages, pageSize, vcpus, vcpu } = shape;
-  let s = (Math.imul(shape.seed + 1, 0x9e3779b1) ^ Math.imul(vcpu + 1, 0x85ebca6b)) >>> 0 || 1;
-  const rand = (): number => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return s >>> 0;
-  };
+  const random = workloadStream(shape.seed, vcpus, vcpu);
+  const below = (n: number): number => Math.floor(random.next() * n);
   const words = pageSize / WRITE_BYTES;
-  const at = (page: number): number => page * pageSize + (rand() % words) * WRITE_BYTES;
+  const at = (page: number): number => page * pageSize + below(words) * WRITE_BYTES;
   switch (shape.workload) {
     case 'random':
-      return { next: () => at(rand() % pages) };
+      return { next: () => at(below(pages)) };
     case 'hotset': {
       const hot = Math.max(1, Math.floor(pages * HOT_FRACTION));
-      const hotBelow = Math.floor(HOT_SHARE * 2 ** 32);
-      return { next: () => at(rand() < hotBelow ? rand() % hot : rand() % pages) };
+      return { next: () => at(random.next() < HOT_SHARE ? below(hot) : below(pages)) };
     }
     case 'sequential': {
       const first = Math.floor((pages * vcpu) / vcpus);
@@ -69,4 +65,12 @@ export function writeStream(shape: WorkloadShape): WriteStream {
       };
     }
   }
+}
+
+/**
+ * Stream `index` of the `2 × vcpus` independent streams of a run's seed: the
+ * first `vcpus` give the vCPUs' offsets, the others whatever else a vCPU draws.
+ */
+export function workloadStream(seed: number, vcpus: number, index: number): RandomStream {
+  return randomStreams(seed, 2 * vcpus)[index] as RandomStream;
 }
