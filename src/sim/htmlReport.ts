@@ -1,6 +1,7 @@
 import { formatBytes, formatDuration, formatMs } from './format';
 import type { SweepRow } from './sweep';
 import { sweepRows } from './tables';
+import { esc, htmlTable } from './html';
 
 export interface HtmlReportOptions {
   /**
@@ -36,7 +37,6 @@ ${chart(mine)}
 </section>`;
   });
   const table = sweepRows(rows);
-  const [head, ...body] = table;
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -61,12 +61,7 @@ Host memory: the page-state map (one byte per page) plus the copy pool, which is
 the table's pool peak is the most of the pool a run used at once.</p>
 ${sections.join('\n')}
 <h2>All runs</h2>
-<table>
-<thead><tr>${(head ?? []).map((c) => `<th>${esc(c)}</th>`).join('')}</tr></thead>
-<tbody>
-${body.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('\n')}
-</tbody>
-</table>
+${htmlTable(table)}
 </body>
 </html>
 `;
@@ -189,6 +184,3 @@ function f(n: number): string {
   return n.toFixed(1);
 }
 
-function esc(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}

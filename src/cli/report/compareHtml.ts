@@ -5,6 +5,7 @@ import { SAVE_LAYERS, savedPlot } from './savedPlot';
 import { stallLegend, stallPlot } from './stallPlot';
 import { esc, runColors, runName } from './svg';
 import type { CompareReportOptions, CompareRun } from './types';
+import { htmlTable } from '../../sim/html';
 
 /**
  * A self-contained HTML page comparing snapshot runs (strategies and pool
@@ -26,7 +27,6 @@ export function compareHtml(runs: readonly CompareRun[], options: CompareReportO
     `<ul class="legend">\n${runs
       .map((run, i) => `<li><span class="swatch" style="background:${colors[i] as string}"></span><b>${esc(names[i] as string)}</b>: ${esc(text(run))}</li>`)
       .join('\n')}\n</ul>`;
-  const [head, ...body] = compareRows(runs);
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -88,12 +88,7 @@ ${runs
 </section>
 <section id="runs">
 <h2>All runs</h2>
-<table>
-<thead><tr>${(head ?? []).map((c) => `<th>${esc(c)}</th>`).join('')}</tr></thead>
-<tbody>
-${body.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('\n')}
-</tbody>
-</table>
+${htmlTable(compareRows(runs))}
 </section>
 </body>
 </html>

@@ -4,7 +4,10 @@
  */
 
 import { formatBytes } from '../../sim/format';
+import { esc } from '../../sim/html';
 import type { CompareRun } from './types';
+
+export { esc };
 
 /** A plot's size and margins, in SVG units (CSS pixels). */
 export interface Frame {
@@ -148,7 +151,4 @@ export function f(n: number): string {
   return n.toFixed(1);
 }
 
-/** Text for HTML and SVG, with `& < > " '` escaped. */
-export function esc(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
+
