@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { registerCompare } from './commands/compare';
@@ -9,12 +10,16 @@ import { registerRun } from './commands/run';
 import { registerSimulate } from './commands/simulate';
 import { registerSqliteExport } from './commands/sqliteExport';
 import { registerVerify } from './commands/verify';
+import { CancelledError } from './errors';
+import { describeSystemError } from './files';
 import { USAGE_EXIT_CODE, usageHint } from './usage';
 
 /**
  * The `bgsnap` command line. Each subcommand lives in its own file under
  * `commands/` and registers itself; this file only wires them and maps
- * outcomes to exit codes: 0 done, 1 a runtime failure, 2 a usage error.
+ * outcomes to exit codes: 0 done, 1 a runtime failure, 2 a usage error,
+ * 128 + the signal's number when cancelled by one (130 for Ctrl-C, 143 for
+ * SIGTERM), as shells report a command killed by it.
  */
 export function buildProgram(): Command {
   const program = new Command('bgsnap')
@@ -44,9 +49,15 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (error) {
     // Commander has printed its message already: help and version end well, the rest are usage errors.
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : USAGE_EXIT_CODE;
-    process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
-    return 1;
+    const message = describeSystemError(error) ?? (error instanceof Error ? error.message : String(error));
+    process.stderr.write(`error: ${message}\n`);
+    return error instanceof CancelledError ? signalExitCode(error.signal) : 1;
   }
+}
+
+/** The exit code of a command cancelled by `signal`: 128 + its number (130 for SIGINT). */
+export function signalExitCode(signal: NodeJS.Signals): number {
+  return 128 + (constants.signals[signal] ?? 2);
 }
 
 function packageVersion(): string {

@@ -54,12 +54,16 @@ export function parseChoice<T extends string>(choices: readonly T[]): (text: str
   };
 }
 
-/** A decimal integer from `min` up, digits only: not `0x10`, `1e3`, `2.0` or `+1`. */
-export function parseInteger(min: number): (text: string) => number {
+/**
+ * A decimal integer from `min` up (to `max` when given), digits only: not
+ * `0x10`, `1e3`, `2.0` or `+1`. Out of range and malformed get one wording.
+ */
+export function parseInteger(min: number, max = Infinity): (text: string) => number {
   return (text) => {
     const n = Number(text);
-    if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(n) || n < min) {
-      throw new InvalidArgumentError(`expected a decimal integer from ${min} up, got ${JSON.stringify(text)}`);
+    if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(n) || n < min || n > max) {
+      const range = max === Infinity ? `from ${min} up` : `from ${min} to ${max}`;
+      throw new InvalidArgumentError(`expected a decimal integer ${range}, got ${JSON.stringify(text)}`);
     }
     return n;
   };

@@ -32,6 +32,47 @@ export interface ProgressReporterOptions {
    * @default 'snapshot'
    */
   readonly label?: string;
+  /**
+   * With `bar`: the width the bar's line fits in.
+   * @default the stream's `columns`, or 80
+   */
+  readonly columns?: number;
+}
+
+/** A field of the bar's line: its text, and how much it matters (fields are dropped from the least useful up). */
+interface Field {
+  readonly text: string;
+  readonly rank: number;
+}
+
+/** The narrowest and widest bar drawn, in characters. */
+const BAR_MIN = 10;
+const BAR_MAX = 24;
+/** How much the bar matters among the fields: after the elapsed time, ETA and pages, before the rest. */
+const BAR_RANK = 1.5;
+
+/**
+ * The bar's line fitted into `width` characters: `head` (the label and
+ * percentage), then a bar 10 to 24 characters wide where it fits, then the
+ * `fields` in the order given, separated by ` | `. What does not fit is left
+ * out from the highest `rank` (least useful) down, the bar at rank 1.5;
+ * `bar(n)` draws the bar `n` characters wide. The head alone is cut to `width`.
+ */
+export function fitLine(head: string, fields: readonly Field[], bar: (size: number) => string, width: number): string {
+  const line = (kept: readonly Field[], size: number): string =>
+    [size > 0 ? `${head} ${bar(size)}` : head, ...kept.map((f) => f.text)].join(' | ');
+  const limits = [...new Set([...fields.map((f) => f.rank), BAR_RANK])].sort((a, b) => b - a);
+  for (const limit of limits) {
+    const kept = fields.filter((f) => f.rank <= limit);
+    const bare = line(kept, 0);
+    if (BAR_RANK <= limit) {
+      const room = width - bare.length - 1;
+      if (room >= BAR_MIN) return line(kept, Math.min(BAR_MAX, room));
+    } else if (bare.length <= width) {
+      return bare;
+    }
+  }
+  return head.slice(0, width);
 }
 
 /**
@@ -49,6 +90,7 @@ export class ProgressReporter {
   private readonly mode: 'bar' | 'lines';
   private readonly intervalMs: number;
   private readonly label: string;
+  private readonly columns: number;
   private bar: SingleBar | undefined;
   private t0: number | undefined;
   /** The latest progress, and the one last written as a line. */
@@ -61,6 +103,7 @@ export class ProgressReporter {
     this.mode = options.mode ?? (this.stream.isTTY === true ? 'bar' : 'lines');
     this.intervalMs = options.intervalMs ?? 1000;
     this.label = options.label ?? 'snapshot';
+    this.columns = options.columns ?? this.stream.columns ?? 80;
   }
 
   /** Takes one snapshot event; events other than `started`, `progress` and `done` are ignored. */
@@ -79,9 +122,22 @@ export class ProgressReporter {
     if (this.bar !== undefined) {
       if (last !== undefined) this.bar.update(last.savedPages, this.payload(last));
       this.bar.stop();
-    } else if (last !== undefined && last !== this.written) {
+    } else if (last !== undefined && !this.sameFigures(last, this.written)) {
       this.writeLine(last);
     }
+  }
+
+  /** Whether two progress events show the same figures (their times aside): a line for both would say the same twice. */
+  private sameFigures(a: ProgressEvent, b: ProgressEvent | undefined): boolean {
+    return (
+      b !== undefined &&
+      a.savedPages === b.savedPages &&
+      a.bytesWritten === b.bytesWritten &&
+      a.poolInUse === b.poolInUse &&
+      a.saved.bulk === b.saved.bulk &&
+      a.saved.fault === b.saved.fault &&
+      a.saved.copy === b.saved.copy
+    );
   }
 
   private progress(event: ProgressEvent): void {
@@ -91,8 +147,17 @@ export class ProgressReporter {
       if (this.bar === undefined) {
         this.bar = new SingleBar({
           stream: this.stream,
-          format: `${this.label} [{bar}] {percentage}% | {value}/{total} pages: bulk {bulk}, fault {fault}, copy {copy} | {written} | pool {pool} | {elapsed}, eta {eta_formatted}`,
-          barsize: 24,
+          // One line fitted to the terminal: the most useful fields kept, the bar narrowed or left out.
+          format: (options, params, payload: Record<string, string>) =>
+            fitLine(
+              `${this.label} ${Math.floor(params.progress * 100)}%`,
+              this.fields(payload, params.eta),
+              (size) => {
+                const done = Math.round(params.progress * size);
+                return `[${(options.barCompleteChar ?? '=').repeat(done)}${(options.barIncompleteChar ?? '-').repeat(size - done)}]`;
+              },
+              this.columns - 1,
+            ),
           barCompleteChar: '\u2588',
           barIncompleteChar: '\u2591',
           hideCursor: false,
@@ -106,6 +171,8 @@ export class ProgressReporter {
       return;
     }
     const previous = this.written;
+    // The complete state is written once: a line at 100% is the last.
+    if (previous !== undefined && previous.savedPages === previous.totalPages) return;
     if (previous === undefined || event.at - previous.at >= this.intervalMs) this.writeLine(event);
   }
 
@@ -119,9 +186,23 @@ export class ProgressReporter {
     );
   }
 
+  /** The bar's fields after the head, in the order shown; `rank`: 0 the most useful. ETA from cli-progress, in seconds. */
+  private fields(payload: Record<string, string>, etaSeconds: number): Field[] {
+    const eta = Number.isFinite(etaSeconds) && etaSeconds >= 0 ? formatDuration(Math.round(etaSeconds) * 1000) : '-';
+    return [
+      { text: `${payload['elapsed'] ?? ''}, eta ${eta}`, rank: 0 },
+      { text: `${payload['value'] ?? ''}/${payload['total'] ?? ''} pages`, rank: 1 },
+      { text: payload['written'] ?? '', rank: 2 },
+      { text: `pool ${payload['pool'] ?? ''}`, rank: 3 },
+      { text: `bulk ${payload['bulk'] ?? ''}, fault ${payload['fault'] ?? ''}, copy ${payload['copy'] ?? ''}`, rank: 4 },
+    ];
+  }
+
   /** The bar's tokens beyond cli-progress's own. */
-  private payload(event: ProgressEvent): Record<'bulk' | 'fault' | 'copy' | 'written' | 'pool' | 'elapsed', string> {
+  private payload(event: ProgressEvent): Record<'bulk' | 'fault' | 'copy' | 'written' | 'pool' | 'elapsed' | 'value' | 'total', string> {
     return {
+      value: String(event.savedPages),
+      total: String(event.totalPages),
       bulk: String(event.saved.bulk),
       fault: String(event.saved.fault),
       copy: String(event.saved.copy),

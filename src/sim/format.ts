@@ -13,9 +13,12 @@ export function formatBytes(bytes: number): string {
   return `${trim(value)} ${BINARY_UNITS[unit]}`;
 }
 
-/** A bandwidth in decimal units, as devices are rated: `150 MB/s`, `3 GB/s`. */
+/**
+ * A bandwidth in the binary units of the reports' sizes, so that one report
+ * uses one unit family: `143 MiB/s` (150 MB/s), `2.79 GiB/s`.
+ */
 export function formatBandwidth(bytesPerSecond: number): string {
-  return bytesPerSecond >= 1e9 ? `${trim(bytesPerSecond / 1e9)} GB/s` : `${trim(bytesPerSecond / 1e6)} MB/s`;
+  return `${formatBytes(bytesPerSecond)}/s`;
 }
 
 /** A stall or short time, from milliseconds: `0`, `850 µs`, `4.18 ms`, `1.20 s`. */

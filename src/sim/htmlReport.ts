@@ -117,16 +117,13 @@ function chart(rows: readonly SweepRow[]): string {
   parts.push(`<text x="${(M.left + W - M.right) / 2}" y="${H - 12}" text-anchor="middle">host memory: page states + pool (log scale)</text>`);
   parts.push(`<text transform="translate(14 ${(M.top + H - M.bottom) / 2}) rotate(-90)" text-anchor="middle">writer stall p99</text>`);
 
-  // Step 3: one series per strategy, points in order of memory; queue as squares, so a
-  // copy run that behaves like queue (pool 0, the same point) shows inside the square.
-  const strategies = [...new Set(points.map((p) => p.row.strategy))];
+  // Step 3: one series per strategy, points only (no line: pool sizes between two runs were not run);
+  // queue first, as hollow squares, so that a copy run on the same spot (pool 0) shows inside, drawn over it.
+  const strategies = [...new Set(points.map((p) => p.row.strategy))].sort((a, b) => Number(b === 'queue') - Number(a === 'queue'));
   const marks: { x: number; y: number; color: string; row: SweepRow }[] = [];
   strategies.forEach((strategy, i) => {
     const color = COLORS[strategy] ?? '#555';
     const series = points.filter((p) => p.row.strategy === strategy).sort((a, b) => a.x - b.x);
-    if (series.length > 1) {
-      parts.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${series.map((p) => `${f(px(p.x))},${f(py(p.y))}`).join(' ')}"/>`);
-    }
     for (const p of series) {
       const { stats, hostMemory } = p.row.result;
       const pool = strategy === 'queue' ? '' : ` (pool peak ${formatBytes(hostMemory.poolPeakBytes)})`;
@@ -144,19 +141,16 @@ function chart(rows: readonly SweepRow[]): string {
     parts.push(`<rect x="${W - M.right - 90}" y="${ly - 8}" width="10" height="10" fill="${color}"/>`);
     parts.push(`<text x="${W - M.right - 74}" y="${ly + 1}">${esc(strategy)}</text>`);
   });
-  // Step 4: labels. Points on the same spot share one; copy without a pool on the queue
-  // point is that point and adds nothing to its label. Labels go to the left of points on
-  // the right-hand side, so they stay inside.
+  // Step 4: labels. Points on the same spot share one, naming each of them (`queue, pool 0 B`).
+  // Labels go to the left of points on the right-hand side, so they stay inside.
   const spots = new Map<string, (typeof marks)[number][]>();
   for (const mark of marks) {
     const key = `${Math.round(mark.x)},${Math.round(mark.y)}`;
     spots.set(key, [...(spots.get(key) ?? []), mark]);
   }
   for (const here of spots.values()) {
-    const hasQueue = here.some((m) => m.row.strategy === 'queue');
-    const named = here.filter((m) => !(hasQueue && m.row.strategy !== 'queue' && m.row.poolBytes === 0));
-    const { x, y, color } = named[0] as (typeof marks)[number];
-    const text = named.map((m) => (m.row.strategy === 'queue' ? 'queue' : `pool ${formatBytes(m.row.poolBytes)}`)).join(', ');
+    const { x, y, color } = here[0] as (typeof marks)[number];
+    const text = here.map((m) => (m.row.strategy === 'queue' ? 'queue' : `pool ${formatBytes(m.row.poolBytes)}`)).join(', ');
     const right = x > W * 0.6;
     parts.push(`<text x="${f(right ? x - 9 : x + 9)}" y="${f(y - 9)}" fill="${color}" text-anchor="${right ? 'end' : 'start'}">${esc(text)}</text>`);
   }

@@ -62,9 +62,12 @@ describe('sweep', () => {
       expect(html).toContain(`<title>${name}: p99 `);
       expect(html).toMatch(new RegExp(`<title>${name}: p99 [^<]*, host ${host.replace('.', '\\.')}[ ,]`));
     }
-    // copy without a pool is the queue point: one label, "queue", per plot.
-    expect(html).not.toContain('pool 0 B</text>');
-    expect(html.match(/>queue<\/text>/g)).toHaveLength(2 * 2); // the legend and the point's label, per plot
+    // copy without a pool is on the queue point: drawn over the square, and named in its label, per plot.
+    expect(html.match(/>queue, pool 0 B<\/text>/g)).toHaveLength(2);
+    expect(html.match(/>queue<\/text>/g)).toHaveLength(2); // the legend, per plot
+    for (const svg of html.match(/<svg [\s\S]*?<\/svg>/g) ?? []) {
+      expect(svg.indexOf('<rect x=')).toBeLessThan(svg.indexOf('<circle '));
+    }
     expect(html).toContain('page states + pool');
   });
 

@@ -1,17 +1,22 @@
-import { existsSync, linkSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { formatBytes, formatDuration } from '../../sim/format';
+import { MAX_WRITERS } from '../../threads/layout';
 import { OutputExistsError } from '../errors';
+import { writeFileInPlace } from '../files';
 import { print } from '../output';
 import { parseList, parseSize } from '../parse';
 import { compareHtml, compareTable } from '../report';
-import { MAX_WRITERS } from '../../threads/layout';
-import { compareRun, contenderName, contenders, type ComparedRun } from '../run/compareRuns';
-import { createGuest } from '../run/guest';
+import { throughputOf } from '../report/compareTable';
+import type { CompareRun } from '../report/types';
+import { compareRun, contenderName, contenders, type ComparedRun, type Contender } from '../run/compareRuns';
+import { addGuestOptions, checkFilePath, defaultPool, checkGuestFlags, guestConfig, POOL_DEFAULT_TEXT, type GuestFlags } from '../run/flags';
+import { capacityOf, createGuest, runBytesOf, type Guest } from '../run/guest';
+import { formatCount } from '../run/report';
+import { figuresSpread, type FiguresSpread, type RunFigures } from '../run/spread';
 import { SAMPLE_LIMIT } from '../run/vcpus';
-import { addGuestOptions, checkFilePath, defaultPool, checkGuestFlags, guestConfig, type GuestFlags } from '../run/flags';
 import { withCancelSignals } from '../signals';
 import { usageError } from '../usage';
 
@@ -21,6 +26,7 @@ interface CompareFlags extends GuestFlags {
   readonly html?: string;
   readonly force?: boolean;
   readonly dir: string;
+  readonly json?: boolean;
 }
 
 /** Adds `bgsnap compare` to `program`. */
@@ -33,12 +39,15 @@ export function registerCompare(program: Command): Command {
         'and print a table: faults, writer stall, duration, throughput, pool and pool peak, pages saved by bulk, fault and copy. ' +
         'With --html, also a page with plots of the writer stall distribution, pool memory over time and pages saved over time. ' +
         'The runs share one guest memory, each with vCPU threads of its own; each snapshot file is written to a temporary folder ' +
-        'and removed after its run.',
+        'and removed after its run. With --repeat N, each configuration runs N times (one guest memory per round): ' +
+        'the table gives the median and range of the stalls, duration, throughput and pool peak, and the page plots, ' +
+        'for each configuration, the run with the median stall p99. Ctrl-C cancels the run under way and exits 130.',
     );
   return addGuestOptions(command)
-    .option('--pool <sizes>', 'copy pool sizes, a comma list (queue runs once, without a pool) (default: 0,1MiB,16MiB; 1MiB is one page if pages are larger)', parseList(parseSize))
+    .option('--pool <sizes>', `copy pool sizes, a comma list; queue runs once, without a pool (default: 0, ${POOL_DEFAULT_TEXT}, 16MiB)`, parseList(parseSize))
     .option('--html <file>', 'write an HTML report with the plots')
     .option('--force', 'replace the --html file if it exists')
+    .option('--json', 'print the comparison as JSON')
     .addOption(new Option('--dir <dir>', 'where the snapshot files are written while they run').default(tmpdir(), 'the system temporary folder'))
     .action((flags: CompareFlags, command: Command) => run(flags, command));
 }
@@ -58,74 +67,118 @@ async function run(flags: CompareFlags, command: Command): Promise<void> {
   let dir: string;
   try {
     dir = mkdtempSync(join(flags.dir, 'bgsnap-compare-'));
-  } catch (error) {
-    return usageError(command, `option '--dir <dir>': cannot make a folder in ${JSON.stringify(flags.dir)} (${error instanceof Error ? error.message : String(error)})`);
+  } catch {
+    return usageError(command, `option '--dir <dir>': cannot make a folder in ${JSON.stringify(flags.dir)}; expected a folder that exists and can be written to`);
   }
 
-  // Step 2: the runs, one after another on one guest, each with vCPU threads of its own; Ctrl-C cancels the one running.
-  const runs: ComparedRun[] = [];
+  // Step 2: the runs, round after round (a guest memory each), one after another on it, each with vCPU
+  // threads of its own; Ctrl-C cancels the one running.
+  const rounds: ComparedRun[][] = list.map(() => []);
   const started = performance.now();
   try {
-    const guest = createGuest({ ramBytes: flags.ram, pageSize: flags.pageSize, poolBytes: Math.max(0, ...pools) });
     await withCancelSignals(async (signal) => {
-      for (const [i, contender] of list.entries()) {
-        const label = `[${i + 1}/${list.length}] ${contenderName(contender)}`;
-        const result = await compareRun(
-          { ...guestConfig(flags), out: join(dir, `run-${i + 1}.bgsnap`), force: false },
-          contender,
-          { signal, guest, progress: { label } },
-        );
-        rmSync(join(dir, `run-${i + 1}.bgsnap`), { force: true });
-        runs.push(result);
+      for (let round = 0; round < flags.repeat; round++) {
+        const guest: Guest = createGuest({ ramBytes: flags.ram, pageSize: flags.pageSize, poolBytes: Math.max(0, ...pools) });
+        for (const [i, contender] of list.entries()) {
+          const n = round * list.length + i + 1;
+          const label = `[${n}/${list.length * flags.repeat}] ${contenderName(contender)}`;
+          const out = join(dir, `run-${n}.bgsnap`);
+          const result = await compareRun({ ...guestConfig(flags), out, force: false }, contender, { signal, guest, progress: { label } });
+          rmSync(out, { force: true });
+          (rounds[i] as ComparedRun[]).push(result);
+        }
       }
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 
-  // Step 3: the table first, so a report that fails to write loses none of it; then the page.
+  // Step 3: per configuration, the run with the median p99 stands for it, with the spread of all of its runs.
   const wallMs = performance.now() - started;
-  print(compareTable(runs.map((r) => r.run)));
-  if (flags.html !== undefined) writePage(flags.html, compareHtml(runs.map((r) => r.run), { subtitle: subtitle(flags, runs) }), flags.force ?? false);
-  print(`${runs.length} runs in ${formatDuration(wallMs)}${flags.html !== undefined ? `; wrote ${flags.html}` : ''}`);
+  const chosen = rounds.map(medianRun);
+  const runs = chosen.map((r) => r.run);
+  const spreads = flags.repeat > 1 ? rounds.map((rs) => figuresSpread(rs.map((r) => compareFigures(r.run)))) : undefined;
+
+  // Step 4: the table (or JSON) first, so a report that fails to write loses none of it; then the page.
+  if (flags.json) print(JSON.stringify(compareJson(flags, list, rounds, chosen, wallMs), null, 2));
+  else print(compareTable(runs, spreads));
+  if (flags.html !== undefined) {
+    writeFileInPlace(flags.html, compareHtml(runs, { subtitle: subtitle(flags, chosen), spreads, repeat: flags.repeat }), flags.force ?? false);
+  }
+  if (!flags.json) {
+    const total = list.length * flags.repeat;
+    print(`${total} runs in ${formatDuration(wallMs)}${flags.html !== undefined ? `; wrote ${flags.html}` : ''}`);
+  }
 }
 
-/**
- * Writes `html` to `path` through a temporary file in the same folder, given
- * its name only when complete: renamed over a file there with `force`, else
- * linked, so that a file that appeared meanwhile is not replaced (checked, then renamed, where
- * the file system has no hard links).
- * @throws OutputExistsError when a file is at `path` and `force` is off; nothing was written to it.
- */
-function writePage(path: string, html: string, force: boolean): void {
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  try {
-    writeFileSync(temp, html, { flag: 'wx' });
-    if (force) return renameSync(temp, path);
-    try {
-      linkSync(temp, path);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST') throw new OutputExistsError(path);
-      // No hard links here: check, then rename.
-      if (!['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS'].includes(code ?? '')) throw error;
-      if (existsSync(path)) throw new OutputExistsError(path);
-      renameSync(temp, path);
-    }
-  } finally {
-    rmSync(temp, { force: true });
-  }
+/** A comparison run's key figures: its stall percentiles are its vCPUs' stalls together. */
+function compareFigures(run: CompareRun): RunFigures {
+  const { stats } = run;
+  return {
+    durationMs: stats.durationMs,
+    throughputBytesPerSecond: throughputOf(run),
+    stallP50Ms: stats.stall.p50,
+    stallP99Ms: stats.stall.p99,
+    stallMaxMs: stats.stall.max,
+    poolPeakBytes: stats.pool.peakBytes,
+  };
+}
+
+/** Of a configuration's runs, the one with the median stall p99 (of an even count, the lower middle one). */
+function medianRun(runs: readonly ComparedRun[]): ComparedRun {
+  const sorted = [...runs].sort((a, b) => a.run.stats.stall.p99 - b.run.stats.stall.p99);
+  return sorted[(sorted.length - 1) >> 1] as ComparedRun;
+}
+
+/** What `compare --json` prints: sizes in bytes, times in milliseconds, rates per second. */
+function compareJson(flags: CompareFlags, list: readonly Contender[], rounds: readonly ComparedRun[][], chosen: readonly ComparedRun[], wallMs: number) {
+  return {
+    ramBytes: flags.ram,
+    pageSize: flags.pageSize,
+    vcpus: flags.vcpus,
+    workload: flags.workload,
+    writeRate: flags.writeRate,
+    seed: flags.seed,
+    storage: flags.storage,
+    capacity: capacityOf(flags),
+    runBytes: Math.floor(runBytesOf(flags) / flags.pageSize) * flags.pageSize,
+    faultRunBytes: Math.floor((flags.faultRunBytes ?? flags.pageSize) / flags.pageSize) * flags.pageSize,
+    repeat: flags.repeat,
+    runs: list.map((contender, i) => {
+      const { run } = chosen[i] as ComparedRun;
+      const { stats } = run;
+      const all = (rounds[i] as ComparedRun[]).map((r) => compareFigures(r.run));
+      const spread: FiguresSpread = figuresSpread(all);
+      return {
+        label: contenderName(contender),
+        strategy: contender.strategy,
+        poolBytes: contender.poolBytes,
+        faults: stats.faults,
+        saved: stats.saved,
+        durationMs: stats.durationMs,
+        throughputBytesPerSecond: throughputOf(run),
+        writerStall: { count: stats.stall.count, p50: stats.stall.p50, p99: stats.stall.p99, max: stats.stall.max },
+        poolPeakBytes: stats.pool.peakBytes,
+        bytesWritten: stats.bytesWritten,
+        spread,
+        repeats: all,
+      };
+    }),
+    wallMs,
+    html: flags.html ?? null,
+  };
 }
 
 /** What was compared, and where the stalls come from. */
 function subtitle(flags: CompareFlags, runs: readonly ComparedRun[]): string {
-  const rate = flags.writeRate === 'max' ? 'full speed' : `${flags.writeRate} writes/s`;
+  const rate = flags.writeRate === 'max' ? 'full speed' : `${formatCount(flags.writeRate)} writes/s`;
   const timed = runs.reduce((n, r) => n + r.timed, 0);
   const kept = runs.reduce((n, r) => n + r.kept, 0);
   const sample = kept < timed ? `; past ${SAMPLE_LIMIT} per vCPU a uniform sample of them, ${kept} of ${timed}` : '';
+  const repeats = flags.repeat > 1 ? ` Each configuration ran ${flags.repeat} times; the plots show, for each, the run with the median stall p99, and the table the median and range of all of them.` : '';
   return (
     `A ${formatBytes(flags.ram)} guest in ${formatBytes(flags.pageSize)} pages; ${flags.vcpus} vCPU threads, ${flags.workload} writes at ${rate} each ` +
     `(seed ${flags.seed}); ${flags.storage === 'none' ? 'unthrottled' : flags.storage} storage; real time on this machine. ` +
-    `Writer stalls are the vCPUs' own: each fault's stall timed by its vCPU around the write that faulted${sample}.`
+    `Writer stalls are the vCPUs' own: each fault's stall timed by its vCPU around the write that faulted${sample}.${repeats}`
   );
 }

@@ -6,6 +6,7 @@ import { openSnapshot, type SnapshotTrailer } from '../../format/reader';
 import { formatBytes, formatTable } from '../../sim/format';
 import type { SaveVia } from '../../storage/Sink';
 import { InvalidSnapshotError } from '../errors';
+import { checkInputFile } from '../files';
 import { print, problemJson } from '../output';
 
 interface InspectFlags {
@@ -43,14 +44,15 @@ export function registerInspect(program: Command): Command {
     .description(
       'Show what a snapshot file holds: its header (page size, blocks, strategy, t0, the per-writer cut), its records ' +
         'and pages by how they were saved (bulk, fault, copy), zero pages and the file size. Exits 1 when the file cannot be read ' +
-        'through; `bgsnap verify` checks it in full.',
+        'through (2 when FILE is missing or a folder); `bgsnap verify` checks it in full.',
     )
     .argument('<file>', 'the snapshot file')
     .option('--json', 'print what was read as JSON')
-    .action((file: string, flags: InspectFlags) => run(file, flags));
+    .action((file: string, flags: InspectFlags, command: Command) => run(file, flags, command));
 }
 
-async function run(path: string, flags: InspectFlags): Promise<void> {
+async function run(path: string, flags: InspectFlags, command: Command): Promise<void> {
+  checkInputFile(path, command);
   const { size } = await stat(path);
   let inspection: Inspection;
   try {
@@ -105,7 +107,7 @@ function inspectionRows(i: Inspection): string[][] {
     ['file', `${JSON.stringify(i.path)}, ${i.fileBytes} bytes (${formatBytes(i.fileBytes)})`],
     ['format', `version ${h.version}, header ${h.byteLength} bytes`],
     ['strategy', h.strategy],
-    ['t0', `${isoTime(h.wallTime)} (wall clock); ${h.t0} ms on the writer's clock`],
+    ['t0', isoTime(h.wallTime)],
     ['page size', formatBytes(h.pageSize)],
     ['memory', `${formatBytes(totalPages * h.pageSize)} (${totalPages} pages) in ${h.blocks.length} block${h.blocks.length === 1 ? '' : 's'}`],
     ...h.blocks.map((b, n) => [n === 0 ? 'blocks' : '', `${b.name}: ${formatBytes(b.size)} (${b.pages} pages), from page ${b.firstPage}`]),
@@ -135,7 +137,9 @@ function inspectionJson(i: Inspection) {
       byteLength: h.byteLength,
       pageSize: h.pageSize,
       strategy: h.strategy,
+      /** The writers' clock at t0, in milliseconds (a timestamp, not a duration). */
       t0: h.t0,
+      /** Milliseconds since the epoch at t0. */
       wallTime: h.wallTime,
       wallTimeIso: isoTime(h.wallTime),
       blocks: h.blocks.map((b) => ({ name: b.name, size: b.size, pages: b.pages, firstPage: b.firstPage })),

@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
-import { resolve, sep } from 'node:path';
-import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import { Option, type Command } from 'commander';
+import { checkFilePath, checkInputFile } from '../files';
 import { formatBytes, formatTable } from '../../sim/format';
 import { print } from '../output';
 import { withCancelSignals } from '../signals';
@@ -20,22 +21,23 @@ export function registerRestore(program: Command): Command {
     .summary('Write the image a snapshot file holds to a raw file')
     .description(
       'Write the memory a snapshot file holds, as it was at t0, to a raw image: the blocks one after another in block order. ' +
-        'The file is verified first, and the image gets its name only once it is complete: a bad file leaves nothing under that name.',
+        'The file is verified first, and the image gets its name only once it is complete: a bad file leaves nothing under that name. ' +
+        '--into <raw_image> (required) names the raw image; its folder must exist.',
     )
+    .usage('<file> --into <raw_image> [options]')
     .argument('<file>', 'the snapshot file')
-    .requiredOption('--into <raw_image>', 'the raw image to write')
+    .addOption(new Option('--into <raw_image>', 'the raw image to write (required)').makeOptionMandatory().hideHelp())
     .option('--force', 'replace the raw image if it exists')
     .option('--json', 'print what was written as JSON')
     .action((file: string, flags: RestoreFlags, command: Command) => run(file, flags, command));
 }
 
 async function run(path: string, flags: RestoreFlags, command: Command): Promise<void> {
-  // Step 1: an output path that cannot name the image is a usage error.
+  // Step 1: a snapshot that is not a file, and an output path that cannot name the image, are usage errors.
   const into = flags.into;
+  checkInputFile(path, command);
+  checkFilePath(into, '--into <raw_image>', command);
   const target = statOrUndefined(into);
-  if (into.endsWith('/') || into.endsWith(sep) || target?.isDirectory() === true) {
-    usageError(command, `option '--into <raw_image>': ${JSON.stringify(into)} is a directory; name a file`);
-  }
   const source = statOrUndefined(path);
   if (resolve(into) === resolve(path) || (source !== undefined && target !== undefined && source.ino === target.ino && source.dev === target.dev)) {
     usageError(command, `option '--into <raw_image>': ${JSON.stringify(into)} is the snapshot file itself; name another file`);

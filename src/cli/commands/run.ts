@@ -5,9 +5,10 @@ import { verify } from '../../format/verify';
 import { CancelledError, InvalidSnapshotError, OutputExistsError } from '../errors';
 import { print } from '../output';
 import { parseChoice, parseSize } from '../parse';
-import { addGuestOptions, checkFilePath, defaultPool, checkGuestFlags, guestConfig, type GuestFlags } from '../run/flags';
+import { addGuestOptions, checkFilePath, defaultPool, checkGuestFlags, guestConfig, POOL_DEFAULT_TEXT, type GuestFlags } from '../run/flags';
 import { runGuest } from '../run/guest';
-import { runReport, runReportText } from '../run/report';
+import { runFigures, runReport, runReportText, withRepeats } from '../run/report';
+import type { RunFigures } from '../run/spread';
 import { withCancelSignals } from '../signals';
 import { describeVerify } from './verify';
 
@@ -28,11 +29,13 @@ export function registerRun(program: Command): Command {
     .description(
       'Create a guest memory filled with data, start vCPU threads writing to it, take a background snapshot to a file ' +
         'while they write, then print a report (duration, throughput, t0 pause, faults, writer stall, pool peak, file size, ' +
-        'the cut) and verify the file. Ctrl-C cancels: the snapshot is abandoned and nothing is left under the file name.',
+        'the cut) and verify the file. With --repeat N, N runs one after another, each replacing the file of the one before; ' +
+        'the report is the last run\'s, with the median and range of the key figures over all of them. ' +
+        'Ctrl-C cancels: the snapshot is abandoned, nothing is left under the file name, and the exit code is 130.',
     );
   return addGuestOptions(command)
     .addOption(new Option('--strategy <name>', 'queue or copy').argParser(parseChoice(['queue', 'copy'] as const)).default('copy'))
-    .option('--pool <size>', 'copy pool under --strategy copy, a whole number of pages (default: 1MiB, or one page if pages are larger)', parseSize)
+    .option('--pool <size>', `copy pool under --strategy copy, a whole number of pages (default: ${POOL_DEFAULT_TEXT})`, parseSize)
     .addOption(new Option('--out <file>', 'the snapshot file').default('guest.bgsnap'))
     .option('--force', 'replace the snapshot file if it exists')
     .option('--json', 'print the report as JSON')
@@ -46,23 +49,30 @@ async function run(flags: RunFlags, command: Command): Promise<void> {
   checkFilePath(flags.out, '--out <file>', command);
   if (!flags.force && existsSync(flags.out)) throw new OutputExistsError(flags.out);
 
-  // Step 2: the run, cancelled by Ctrl-C; then the file, checked through.
+  // Step 2: the runs, cancelled by Ctrl-C; each file checked through. A run after the first replaces the file of the one before.
   await withCancelSignals(async (signal) => {
-    const result = await runGuest(
-      {
-        ...guestConfig(flags),
-        strategy: flags.strategy,
-        poolBytes: flags.strategy === 'queue' ? 0 : pool,
-        out: flags.out,
-        force: flags.force ?? false,
-      },
-      { signal },
-    );
-    const { size } = await stat(flags.out);
-    const verified = await verify(flags.out);
-    if (signal.aborted) throw new CancelledError(signal.reason as NodeJS.Signals, `the snapshot ${JSON.stringify(flags.out)} is complete`);
-    const report = runReport(result, size, verified);
-    print(flags.json ? JSON.stringify(report, null, 2) : `${runReportText(report)}\n${describeVerify(verified, size)}`);
-    if (!verified.ok) throw new InvalidSnapshotError(flags.out, verified.problems);
+    const earlier: RunFigures[] = [];
+    for (let i = 0; i < flags.repeat; i++) {
+      const result = await runGuest(
+        {
+          ...guestConfig(flags),
+          strategy: flags.strategy,
+          poolBytes: flags.strategy === 'queue' ? 0 : pool,
+          out: flags.out,
+          force: (flags.force ?? false) || i > 0,
+        },
+        { signal, progress: { label: flags.repeat === 1 ? `snapshot (${flags.strategy})` : `[${i + 1}/${flags.repeat}] snapshot (${flags.strategy})` } },
+      );
+      const { size } = await stat(flags.out);
+      const verified = await verify(flags.out);
+      if (signal.aborted) throw new CancelledError(signal.reason as NodeJS.Signals, `the snapshot ${JSON.stringify(flags.out)} is complete`);
+      const report = runReport(result, size, verified);
+      if (!verified.ok || i === flags.repeat - 1) {
+        const full = withRepeats(report, earlier);
+        print(flags.json ? JSON.stringify(full, null, 2) : `${runReportText(full)}\n${describeVerify(verified, size)}`);
+        if (!verified.ok) throw new InvalidSnapshotError(flags.out, verified.problems);
+      }
+      earlier.push(runFigures(report));
+    }
   });
 }

@@ -4,6 +4,7 @@ import { FileExistsError, FormatError, OptionError } from '../../errors';
 import { exportSqliteFiles, type SqliteExport } from '../../sqlite/exportFiles';
 import { DEFAULT_SQLITE_BLOCKS } from '../../sqlite/layout';
 import { InvalidSnapshotError, OutputExistsError } from '../errors';
+import { checkInputFile, checkParentFolder } from '../files';
 import { print } from '../output';
 import { withCancelSignals } from '../signals';
 import { usageError } from '../usage';
@@ -37,7 +38,7 @@ export function registerSqliteExport(program: Command): Command {
         'as of the last transaction committed before t0. The file is checked as it is read; nothing is left in DIR unless it is intact.',
     )
     .argument('<file>', 'the snapshot file')
-    .argument('<dir>', 'the folder for the files (created if missing)')
+    .argument('<dir>', 'the folder for the files (created if missing, in a folder that exists)')
     .option('--name <name>', 'base name of the files', 'db')
     .option('--force', 'replace existing files of those names')
     .option('--db-block <name>', 'block holding the database file', DEFAULT_SQLITE_BLOCKS.db)
@@ -48,10 +49,11 @@ export function registerSqliteExport(program: Command): Command {
 }
 
 async function run(file: string, dir: string, flags: SqliteExportFlags, command: Command): Promise<void> {
-  // Step 1: an output folder that cannot be one is a usage error.
-  if (statSync(dir, { throwIfNoEntry: false })?.isDirectory() === false) {
-    usageError(command, `argument 'dir': ${JSON.stringify(dir)} exists and is not a directory`);
-  }
+  // Step 1: a snapshot that is not a file, and an output folder that cannot be one, are usage errors.
+  checkInputFile(file, command);
+  const existing = statSync(dir, { throwIfNoEntry: false });
+  if (existing?.isDirectory() === false) usageError(command, `argument 'dir': ${JSON.stringify(dir)} is a file, expected a folder`);
+  if (existing === undefined) checkParentFolder(dir, 'dir', command);
 
   // Step 2: export, stopped and cleaned up by Ctrl-C. An unusable name is a usage error, named by its flag;
   // a damaged snapshot is reported with its path; anything else fails the run.

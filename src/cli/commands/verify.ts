@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { checkInputFile } from '../files';
 import { verify, type VerifyReport } from '../../format/verify';
 import { formatBytes } from '../../sim/format';
 import { InvalidSnapshotError } from '../errors';
@@ -16,14 +17,16 @@ export function registerVerify(program: Command): Command {
     .summary('Check a snapshot file: checksums, every page once, the trailer')
     .description(
       'Check a snapshot file through: every record against its crc32, every page present exactly once, the trailer ' +
-        'present and matching. Exits 0 when the file is complete and intact, 1 when it is not, naming each problem by byte offset.',
+        'present and matching. Exits 0 when the file is complete and intact, 1 when it is not, naming each problem by byte offset; ' +
+        '2 when FILE is missing or a folder.',
     )
     .argument('<file>', 'the snapshot file')
     .option('--json', 'print the report as JSON')
-    .action((file: string, flags: VerifyFlags) => run(file, flags));
+    .action((file: string, flags: VerifyFlags, command: Command) => run(file, flags, command));
 }
 
-async function run(path: string, flags: VerifyFlags): Promise<void> {
+async function run(path: string, flags: VerifyFlags, command: Command): Promise<void> {
+  checkInputFile(path, command);
   const { size } = await stat(path);
   const report = await verify(path);
   print(flags.json ? JSON.stringify(verifyJson(report, size), null, 2) : describeVerify(report, size));

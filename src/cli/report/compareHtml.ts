@@ -19,7 +19,7 @@ import { htmlTable } from '../../sim/html';
  * resources.
  */
 export function compareHtml(runs: readonly CompareRun[], options: CompareReportOptions = {}): string {
-  const title = options.title ?? 'bgsnap compare: writer stall against memory';
+  const title = options.title ?? 'bgsnap compare: writer stall, copy-pool use and pages saved per run';
   const colors = runColors(runs);
   const names = runs.map(runName);
   const end = timeAxisEnd(runs);
@@ -88,7 +88,8 @@ ${runs
 </section>
 <section id="runs">
 <h2>All runs</h2>
-${htmlTable(compareRows(runs))}
+${(options.repeat ?? 1) > 1 ? `<p class="note">${esc(`Each configuration ran ${options.repeat ?? 1} times: stalls, duration, throughput and pool peak are the median, with the lowest and highest in brackets where they differ; faults and pages saved are those of the run plotted above.`)}</p>` : ''}
+${htmlTable(compareRows(runs, options.spreads))}
 </section>
 </body>
 </html>

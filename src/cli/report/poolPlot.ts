@@ -20,14 +20,18 @@ export function timeAxisEnd(runs: readonly CompareRun[]): number {
  */
 export function poolPlot(runs: readonly CompareRun[], colors: readonly string[]): string {
   const pooled = runs.map((run, i) => ({ run, i })).filter(({ run }) => run.stats.pool.pages > 0);
-  // Step 1: scales: time from t0 to the longest run's end; bytes from 0 to the highest peak.
+  // Step 1: scales: time from t0 to the longest run's end; bytes from 0 to the smallest pool allocated
+  // at or above the highest use, so that that pool's size is on the axis and the curves are not squashed
+  // under a much larger one.
   const end = timeAxisEnd(runs);
-  let top = 0;
+  let used = 0;
   for (const { run } of pooled) {
-    top = Math.max(top, run.stats.pool.peakBytes);
-    for (const s of run.series) top = Math.max(top, s.poolInUse * run.stats.pageSize);
+    used = Math.max(used, run.stats.pool.peakBytes);
+    for (const s of run.series) used = Math.max(used, s.poolInUse * run.stats.pageSize);
   }
-  const bytes = byteAxis(Math.max(top, pooled[0]?.run.stats.pageSize ?? 4096));
+  const allocated = pooled.map(({ run }) => run.stats.pool.pages * run.stats.pageSize);
+  const top = Math.min(...allocated.filter((a) => a >= used), Infinity);
+  const bytes = byteAxis(Number.isFinite(top) ? Math.max(top, 1) : Math.max(used, pooled[0]?.run.stats.pageSize ?? 4096));
   const { x0, x1, y0, y1 } = inner(FRAME);
   const px = linear(0, end, x0, x1);
   const py = linear(0, bytes.top, y1, y0);
@@ -38,7 +42,21 @@ export function poolPlot(runs: readonly CompareRun[], colors: readonly string[])
     parts.push(`<text x="${f((x0 + x1) / 2)}" y="${f((y0 + y1) / 2)}" text-anchor="middle">${esc('no run had a copy pool')}</text>`);
   }
 
-  // Step 2: a step line per run, one pixel column at a time: up to the column's highest value, then to its last.
+  // Step 2: each pool's allocated size, a dashed line in its run's colour; sizes above the axis are named at its top.
+  const above: string[] = [];
+  [...new Set(allocated)].forEach((size) => {
+    const owners = pooled.filter(({ run }) => run.stats.pool.pages * run.stats.pageSize === size);
+    const color = colors[(owners[0] as (typeof pooled)[number]).i] as string;
+    if (size > bytes.top) return void above.push(formatBytes(size));
+    const y = py(size);
+    parts.push(`<line class="ref" data-allocated="${size}" x1="${x0}" y1="${f(y)}" x2="${x1}" y2="${f(y)}" style="stroke:${color}"/>`);
+    parts.push(`<text class="ref-label" x="${f(x1 - 4)}" y="${f(y - 4)}" text-anchor="end">${esc(`${formatBytes(size)} allocated`)}</text>`);
+  });
+  if (above.length > 0) {
+    parts.push(`<text class="ref-label" x="${f(x1 - 4)}" y="${f(y0 + 12)}" text-anchor="end">${esc(`above the axis: ${above.join(', ')} allocated`)}</text>`);
+  }
+
+  // Step 3: a step line per run, one pixel column at a time: up to the column's highest value, then to its last.
   const widths = strokeWidths(pooled.length);
   pooled.forEach(({ run, i }, j) => {
     const { pageSize, durationMs } = run.stats;

@@ -15,7 +15,8 @@ export const SAVE_LAYERS = [
  * The pages-saved plot of one run: pages saved since t0 by the bulk pass, by
  * faults and by copies, stacked, against time on the axis `end` ms long that
  * every run's plot shares, so that durations compare at a glance. Sampled at
- * each `progress` event.
+ * each `progress` event. After the run's end the pages stay saved: the areas
+ * hold their last level to the axis's end, past a dashed line marking `done`.
  */
 export function savedPlot(run: CompareRun, index: number, end: number, name: string): string {
   const { totalPages, durationMs } = run.stats;
@@ -39,6 +40,7 @@ export function savedPlot(run: CompareRun, index: number, end: number, name: str
   const final = points[points.length - 1] as (typeof points)[number];
   const endX = px(Math.max(durationMs, final.sample.atMs));
   if (endX - final.x >= 0.5) points.push({ x: endX, sample: final.sample });
+  if (x1 - endX >= 0.5) points.push({ x: x1, sample: final.sample });
 
   // Step 2: the layers, each an area between the layers under it and itself.
   let below = points.map(() => 0);
@@ -51,5 +53,8 @@ export function savedPlot(run: CompareRun, index: number, end: number, name: str
     }
     below = above;
   }
+  parts.push(`<line class="ref" data-done="${f(durationMs)}" x1="${f(endX)}" y1="${y0}" x2="${f(endX)}" y2="${y1}"/>`);
+  const right = endX > x1 - 40;
+  parts.push(`<text class="ref-label" x="${f(right ? endX - 3 : endX + 3)}" y="${f(y0 + 11)}" text-anchor="${right ? 'end' : 'start'}">done</text>`);
   return svg(FRAME, { 'data-plot': 'pages-saved', 'data-run': String(index) }, `Pages saved over time: ${name}`, parts);
 }

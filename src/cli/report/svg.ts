@@ -76,12 +76,18 @@ export function decades(lo: number, hi: number): number[] {
   return out;
 }
 
-/** A byte axis from 0 past `max` (above 0), in round steps of the largest binary unit under it: ticks read `4 MiB`, `8 MiB`, … */
+/**
+ * A byte axis from 0 to `max` (above 0) or just past it, in 2 to 6 equal
+ * steps of a power of two bytes, so that ticks read round binary sizes:
+ * `256 KiB`, `512 KiB`, `768 KiB`, `1 MiB`; `4 MiB`, `8 MiB`, … A power of two,
+ * or a small multiple of one, is the axis's end itself.
+ */
 export function byteAxis(max: number): { top: number; ticks: number[] } {
-  let unit = 1;
-  while (unit * 1024 <= max) unit *= 1024;
-  const ticks = linearTicks(niceCeil(max / unit)).map((v) => v * unit);
-  return { top: ticks[ticks.length - 1] as number, ticks };
+  let step = 1;
+  while (Math.ceil(max / step) > 6) step *= 2;
+  const n = Math.max(1, Math.ceil(max / step));
+  const ticks = Array.from({ length: n + 1 }, (_, i) => i * step);
+  return { top: n * step, ticks };
 }
 
 /** One tick: its value's position along the axis and its label (`''` for a grid line alone). */

@@ -1,4 +1,5 @@
 import type { SnapshotStats } from '../../pipeline/events';
+import type { FiguresSpread } from '../run/spread';
 
 /**
  * One snapshot run of a comparison: what `compareHtml` and `compareTable`
@@ -49,9 +50,13 @@ export interface StallPercentile {
 export interface CompareReportOptions {
   /**
    * The page's title.
-   * @default 'bgsnap compare: writer stall against memory'
+   * @default 'bgsnap compare: writer stall, copy-pool use and pages saved per run'
    */
   readonly title?: string;
   /** A line under the title: what was compared (memory, workload, storage). */
   readonly subtitle?: string;
+  /** Per run, the spread of its figures over `--repeat` runs, for the table. */
+  readonly spreads?: readonly FiguresSpread[];
+  /** Runs behind each configuration (`--repeat`). @default 1 */
+  readonly repeat?: number;
 }

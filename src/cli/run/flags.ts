@@ -1,5 +1,3 @@
-import { accessSync, constants, statSync } from 'node:fs';
-import { dirname, resolve, sep } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { OptionError } from '../../errors';
 import { checkPageSize, layoutBlocks } from '../../memory/geometry';
@@ -15,6 +13,9 @@ export type StorageName = (typeof STORAGES)[number];
 /** Most vCPU threads a run starts. */
 export const MAX_VCPUS = 64;
 
+/** Most runs `--repeat` takes. */
+export const MAX_REPEAT = 100;
+
 /** The largest guest: one block, and a `PagedMemory` block holds at most 4 GiB. */
 export const MAX_RAM = 4 * 1024 ** 3;
 
@@ -28,7 +29,10 @@ export interface GuestFlags {
   readonly seed: number;
   readonly storage: StorageName;
   readonly capacity?: number;
+  readonly runBytes?: number;
   readonly faultRunBytes?: number;
+  /** Runs of each configuration; the report gives their median and range. */
+  readonly repeat: number;
 }
 
 /** The guest, workload and storage of a run, as `runGuest` takes them, from the flags both commands share. */
@@ -42,9 +46,13 @@ export function guestConfig(flags: GuestFlags) {
     seed: flags.seed,
     storage: flags.storage,
     capacity: flags.capacity,
+    runBytes: flags.runBytes,
     faultRunBytes: flags.faultRunBytes,
   } as const;
 }
+
+/** The help text of `--pool`'s default, the same in every command. */
+export const POOL_DEFAULT_TEXT = '1MiB, or one page if pages are larger';
 
 /** `--write-rate`: writes per second above 0, or `max` for full speed. */
 export function parseWriteRate(text: string): number | 'max' {
@@ -61,21 +69,23 @@ export function addGuestOptions(command: Command): Command {
   return command
     .addOption(new Option('--ram <size>', 'guest memory, e.g. 256MiB, up to 4GiB').argParser(parseSize).default(256 * 1024 ** 2, '256MiB'))
     .addOption(new Option('--page-size <size>', 'page size, a power of two from 512 to 2MiB').argParser(parseSize).default(4096, '4KiB'))
-    .addOption(new Option('--vcpus <n>', `vCPU threads writing to the guest, 1 to ${MAX_VCPUS}`).argParser(parseInteger(1)).default(2))
+    .addOption(new Option('--vcpus <n>', `vCPU threads writing to the guest, 1 to ${MAX_VCPUS}`).argParser(parseInteger(1, MAX_VCPUS)).default(2))
     .addOption(
       new Option('--workload <name>', 'random: any page; hotset: 90% of writes to the first 1/16 of memory; sequential: each vCPU walks its slice, a write per page')
         .argParser(parseChoice(WORKLOADS))
         .default('random'),
     )
     .addOption(new Option('--write-rate <n>', "writes per second per vCPU while not blocked, or 'max' for full speed").argParser(parseWriteRate).default(5000))
-    .addOption(new Option('--seed <n>', 'seed of the vCPU write offsets').argParser(parseInteger(0)).default(1))
+    .addOption(new Option('--seed <n>', 'random seed of the vCPU write offsets, 0 to 4294967295').argParser(parseInteger(0, 2 ** 32 - 1)).default(1))
     .addOption(
       new Option('--storage <name>', `the storage model in front of the file: ${STORAGES.join(', ')} (none: the file system as fast as it goes)`)
         .argParser(parseChoice(STORAGES))
         .default('ssd'),
     )
     .option('--capacity <n>', 'snapshot writes in flight (default: the storage queue depth; 16 with none)', parseInteger(1))
-    .option('--fault-run-bytes <size>', 'most bytes in one fault write: the page and its unsaved neighbours (default: one page)', parseSize);
+    .option('--run-bytes <size>', 'most bytes in one bulk write, rounded down to whole pages (default: 256KiB, or one page if pages are larger)', parseSize)
+    .option('--fault-run-bytes <size>', 'most bytes in one fault write: the page and its unsaved neighbours (default: one page)', parseSize)
+    .addOption(new Option('--repeat <n>', `runs of each configuration, 1 to ${MAX_REPEAT}; the report gives the median and the range`).argParser(parseInteger(1, MAX_REPEAT)).default(1));
 }
 
 /**
@@ -97,9 +107,10 @@ export function checkGuestFlags(flags: GuestFlags, pools: readonly number[], com
     throw error;
   }
   if (flags.ram > MAX_RAM) usageError(command, `option '--ram <size>': expected at most 4GiB, got ${flags.ram}`);
-  if (flags.vcpus > MAX_VCPUS) usageError(command, `option '--vcpus <n>': expected an integer from 1 to ${MAX_VCPUS}, got ${flags.vcpus}`);
-  if (flags.faultRunBytes !== undefined && flags.faultRunBytes < flags.pageSize) {
-    usageError(command, `option '--fault-run-bytes <size>': expected at least one page (${flags.pageSize}), got ${flags.faultRunBytes}`);
+  for (const [flag, bytes] of [['--run-bytes', flags.runBytes], ['--fault-run-bytes', flags.faultRunBytes]] as const) {
+    if (bytes !== undefined && bytes < flags.pageSize) {
+      usageError(command, `option '${flag} <size>': expected at least one page (${flags.pageSize}), got ${bytes}`);
+    }
   }
   for (const pool of pools) {
     if (pool % flags.pageSize !== 0) {
@@ -113,29 +124,4 @@ export function defaultPool(pageSize: number): number {
   return Math.max(1024 ** 2, pageSize);
 }
 
-/**
- * A usage error unless `path` can name a file: not a directory, not ending in
- * a separator, in a folder that exists and can be written to.
- */
-export function checkFilePath(path: string, flag: string, command: Command): void {
-  let directory = path.endsWith('/') || path.endsWith(sep);
-  try {
-    directory ||= statSync(path).isDirectory();
-  } catch {
-    // Nothing there yet: a file can be made.
-  }
-  if (directory) usageError(command, `option '${flag}': ${JSON.stringify(path)} is a directory; name a file`);
-  const folder = dirname(path);
-  let isFolder: boolean;
-  try {
-    isFolder = statSync(resolve(folder)).isDirectory();
-  } catch {
-    isFolder = false;
-  }
-  if (!isFolder) usageError(command, `option '${flag}': the folder ${JSON.stringify(folder)} of ${JSON.stringify(path)} does not exist`);
-  try {
-    accessSync(resolve(folder), constants.W_OK);
-  } catch (error) {
-    usageError(command, `option '${flag}': cannot write in the folder ${JSON.stringify(folder)} (${error instanceof Error ? error.message : String(error)})`);
-  }
-}
+export { checkFilePath } from '../files';

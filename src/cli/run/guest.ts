@@ -35,6 +35,11 @@ export interface GuestConfig {
    */
   readonly capacity?: number;
   /**
+   * Most bytes in one bulk write (`SnapshotOptions.runBytes`).
+   * @default 256 KiB, or one page if pages are larger
+   */
+  readonly runBytes?: number;
+  /**
    * Most bytes in one fault write (`SnapshotOptions.faultRunBytes`).
    * @default one page
    */
@@ -125,8 +130,8 @@ export async function runGuest(config: GuestConfig, options: GuestRunOptions = {
     // A turn (and a progress event) per round of credits, at most the default 4 MiB: on a slow device
     // with one write in flight, progress still comes every few writes.
     // Runs and turns of at least one page: the library's defaults are smaller than the largest pages.
-    const runBytes = Math.max(DEFAULT_RUN_BYTES, config.pageSize);
-    const turnBytes = Math.max(config.pageSize, Math.min(DEFAULT_TURN_BYTES, capacity * DEFAULT_RUN_BYTES));
+    const runBytes = runBytesOf(config);
+    const turnBytes = Math.max(config.pageSize, Math.min(Math.max(DEFAULT_TURN_BYTES, runBytes), capacity * runBytes));
     const events$ = snapshot(memory, sink, {
       strategy: config.strategy,
       poolPages: config.poolBytes / config.pageSize,
@@ -177,6 +182,11 @@ export async function runGuest(config: GuestConfig, options: GuestRunOptions = {
 /** The file sink's capacity for `config`. */
 export function capacityOf(config: Pick<GuestConfig, 'capacity' | 'storage'>): number {
   return config.capacity ?? (config.storage === 'none' ? DEFAULT_FILE_CAPACITY : storageProfiles[config.storage].queueDepth);
+}
+
+/** Most bytes in one bulk write for `config`: the library's default, or one page where pages are larger. */
+export function runBytesOf(config: Pick<GuestConfig, 'runBytes' | 'pageSize'>): number {
+  return config.runBytes ?? Math.max(DEFAULT_RUN_BYTES, config.pageSize);
 }
 
 /**

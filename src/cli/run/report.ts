@@ -2,7 +2,8 @@ import type { VerifyReport } from '../../format/verify';
 import type { StallSummary } from '../../metrics/StallRecorder';
 import { formatBandwidth, formatBytes, formatDuration, formatMs, formatTable } from '../../sim/format';
 import { problemJson, type ProblemJson } from '../output';
-import { capacityOf, type GuestRun } from './guest';
+import { capacityOf, runBytesOf, type GuestRun } from './guest';
+import { FIGURE_KEYS, FIGURE_TEXT, figuresSpread, formatSpread, type FiguresSpread, type RunFigures } from './spread';
 import type { VcpuReport } from './vcpus';
 
 /**
@@ -15,7 +16,11 @@ export interface MergedStall extends StallSummary {
   readonly merge: 'highest-of-vcpus';
 }
 
-/** What `bgsnap run --json` prints. Sizes in bytes, times in milliseconds. */
+/**
+ * What `bgsnap run --json` prints. Sizes in bytes, times in milliseconds.
+ * With `--repeat N`, every field but `repeat`, `spread` and `runs` is the
+ * last run's: the one whose file is left at `out`.
+ */
 export interface RunReportJson {
   readonly out: string;
   readonly ramBytes: number;
@@ -34,6 +39,8 @@ export interface RunReportJson {
   readonly storage: string;
   /** Snapshot writes in flight (the file sink's capacity). */
   readonly capacity: number;
+  /** Most bytes in one bulk write. */
+  readonly runBytes: number;
   /** Most bytes in one fault write. */
   readonly faultRunBytes: number;
   /** From t0 to the file's close. */
@@ -74,6 +81,30 @@ export interface RunReportJson {
     readonly zeroPages: number;
     readonly problems: readonly ProblemJson[];
   };
+  /** Runs made (`--repeat`). */
+  readonly repeat: number;
+  /** Each key figure's median, min and max over the runs. */
+  readonly spread: FiguresSpread;
+  /** Each run's key figures, in run order. */
+  readonly runs: readonly RunFigures[];
+}
+
+/** A run's key figures, from its report: the stall percentiles are the merged ones (`writerStall`). */
+export function runFigures(r: Pick<RunReportJson, 'durationMs' | 'throughputBytesPerSecond' | 'writerStall' | 'poolPeak'>): RunFigures {
+  return {
+    durationMs: r.durationMs,
+    throughputBytesPerSecond: r.throughputBytesPerSecond,
+    stallP50Ms: r.writerStall.p50,
+    stallP99Ms: r.writerStall.p99,
+    stallMaxMs: r.writerStall.max,
+    poolPeakBytes: r.poolPeak.bytes,
+  };
+}
+
+/** The last run's report with the spread of all of them (`earlier`: the figures of the runs before it). */
+export function withRepeats(last: RunReportJson, earlier: readonly RunFigures[]): RunReportJson {
+  const runs = [...earlier, runFigures(last)];
+  return { ...last, repeat: runs.length, spread: figuresSpread(runs), runs };
 }
 
 /** The vCPUs' stalls merged: counts summed, the highest percentiles, the largest stall. */
@@ -91,7 +122,7 @@ export function mergeStalls(vcpus: readonly VcpuReport[]): MergedStall {
   return { count, p50, p99, max, merge: 'highest-of-vcpus' };
 }
 
-/** The report of a run, its file's size and its verification. */
+/** The report of a run, its file's size and its verification: `repeat` 1, its spread its own figures. */
 export function runReport(run: GuestRun, fileBytes: number, verified: VerifyReport): RunReportJson {
   const { config, stats } = run;
   const bytes = stats.totalPages * stats.pageSize;
@@ -104,7 +135,7 @@ export function runReport(run: GuestRun, fileBytes: number, verified: VerifyRepo
     stall: v.faults.stall,
     longestPauseMs: v.faults.longestPauseMs,
   }));
-  return {
+  const report: Omit<RunReportJson, 'repeat' | 'spread' | 'runs'> = {
     out: config.out,
     ramBytes: config.ramBytes,
     pageSize: stats.pageSize,
@@ -118,7 +149,8 @@ export function runReport(run: GuestRun, fileBytes: number, verified: VerifyRepo
     poolBytes: stats.pool.pages * stats.pageSize,
     storage: config.storage,
     capacity: capacityOf(config),
-    faultRunBytes: config.faultRunBytes ?? stats.pageSize,
+    runBytes: Math.floor(runBytesOf(config) / stats.pageSize) * stats.pageSize,
+    faultRunBytes: Math.floor((config.faultRunBytes ?? stats.pageSize) / stats.pageSize) * stats.pageSize,
     durationMs: stats.durationMs,
     throughputBytesPerSecond: stats.durationMs > 0 ? bytes / (stats.durationMs / 1000) : 0,
     t0PauseMs: stats.t0PauseMs,
@@ -141,11 +173,12 @@ export function runReport(run: GuestRun, fileBytes: number, verified: VerifyRepo
       problems: verified.problems.map(problemJson),
     },
   };
+  return withRepeats({ ...report, repeat: 1, spread: figuresSpread([runFigures(report)]), runs: [] }, []);
 }
 
 /** The report as label/value lines for the terminal. */
 export function runReportText(r: RunReportJson): string {
-  const rate = r.writeRate === 'max' ? 'full speed' : `${r.writeRate} writes/s`;
+  const rate = r.writeRate === 'max' ? 'full speed' : `${formatCount(r.writeRate)} writes/s`;
   const pool = r.strategy === 'queue' ? '' : ` with a ${formatBytes(r.poolBytes)} pool`;
   const stall = r.writerStall;
   const rows = [
@@ -172,5 +205,17 @@ export function runReportText(r: RunReportJson): string {
     ['pool peak', r.strategy === 'queue' ? '- (no pool)' : `${formatBytes(r.poolPeak.bytes)} (${r.poolPeak.pages} of ${r.poolBytes / r.pageSize} pages)`],
     ['file', `${r.fileBytes} bytes (${formatBytes(r.fileBytes)})`],
   ];
+  if (r.repeat > 1) {
+    rows.push([`${r.repeat} runs`, 'median (min–max); the lines above are the last run']);
+    for (const key of FIGURE_KEYS) {
+      if (key === 'poolPeakBytes' && r.strategy === 'queue') continue;
+      rows.push([`  ${FIGURE_TEXT[key].name}`, formatSpread(r.spread[key], FIGURE_TEXT[key].format)]);
+    }
+  }
   return formatTable(rows, 'text');
+}
+
+/** A count or rate as people write it: whole numbers as they are, others to three significant digits. */
+export function formatCount(n: number): string {
+  return Number.isInteger(n) ? String(n) : String(Number(n.toPrecision(3)));
 }
