@@ -4,7 +4,7 @@ import { PageState, type BlockInfo, type ProtectionSession, type SnapshotMemory 
 import { blockIndexOf } from '../memory/geometry';
 import { StallRecorder } from '../metrics/StallRecorder';
 import type { PageBufferPool } from '../pool/contract';
-import { PagePool } from '../pool/PagePool';
+import { allocatePool } from '../pool/allocatePool';
 import type { StrategyContext } from '../strategies/Strategy';
 import type { PageRun, SaveVia, Sink } from '../storage/Sink';
 import { bulkRuns, type BulkRun } from './bulkRuns';
@@ -81,8 +81,7 @@ export class SnapshotRun {
     this.blocks = memory.blocks.map(({ name, size, pages, firstPage }) => ({ name, size, pages, firstPage }));
     this.pageSize = memory.pageSize;
     // Allocated before t0, so that writers are not held by the allocation.
-    const poolPages = options.strategy.usesPool ? options.poolPages : 0;
-    this.pool = memory.createPool?.(poolPages) ?? new PagePool(poolPages, memory.pageSize);
+    this.pool = allocatePool(memory, options.strategy.usesPool ? options.poolPages : 0);
   }
 
   /** Runs from subscribe; returns the teardown. */

@@ -13,16 +13,19 @@ export interface SnapshotOptions {
    */
   readonly strategy?: StrategyName | Strategy;
   /**
-   * Page buffers in the copy pool, allocated once per snapshot. 256 pages
-   * (1 MiB at 4 KiB pages) absorb the fault bursts measured in
-   * `bench/pipeline`; past the pool, faults are served the queue way.
-   * @default 256
+   * Page buffers in the copy pool, allocated once per snapshot; past the
+   * pool, faults are served the queue way. By default, 1 MiB of pages (256
+   * at 4 KiB pages, the size that absorbs the fault bursts measured in
+   * `bench/pipeline`), at least one page, and for a memory shared with
+   * writer threads no more than its shared pool holds (`share({ poolBytes })`).
+   * An explicit value above the shared pool is an `OptionError`.
+   * @default max(1, 1 MiB / pageSize), at most the shared pool's pages
    */
   readonly poolPages?: number;
   /**
    * Most bytes in one bulk write (contiguous pages are coalesced up to it).
    * At least one page; rounded down to whole pages.
-   * @default 262144 (256 KiB)
+   * @default max(262144 (256 KiB), pageSize)
    */
   readonly runBytes?: number;
   /**
@@ -39,7 +42,7 @@ export interface SnapshotOptions {
    * Bytes handed to the sink per event-loop turn before the pipeline yields,
    * so a host is never frozen, even by a sink that completes synchronously.
    * At least one page; rounded down to whole pages.
-   * @default 4194304 (4 MiB)
+   * @default max(4194304 (4 MiB), pageSize)
    */
   readonly turnBytes?: number;
   /**
@@ -58,7 +61,8 @@ export interface SnapshotOptions {
 /** Options with defaults filled in and checked. */
 export interface ResolvedOptions {
   readonly strategy: Strategy;
-  readonly poolPages: number;
+  /** `undefined`: the default, sized when the pool is allocated (`allocatePool`). */
+  readonly poolPages: number | undefined;
   readonly runPages: number;
   readonly faultRunPages: number;
   readonly turnPages: number;
@@ -66,16 +70,37 @@ export interface ResolvedOptions {
   readonly scheduler: SchedulerLike;
 }
 
-export const DEFAULT_POOL_PAGES = 256;
+/** The copy pool's default size in bytes, before rounding to pages (see `defaultPoolPages`). */
+export const DEFAULT_POOL_BYTES = 1024 * 1024;
 export const DEFAULT_RUN_BYTES = 256 * 1024;
 export const DEFAULT_TURN_BYTES = 4 * 1024 * 1024;
 
-export function resolveOptions(options: SnapshotOptions, pageSize: number): ResolvedOptions {
-  const poolPages = options.poolPages ?? DEFAULT_POOL_PAGES;
-  if (!Number.isSafeInteger(poolPages) || poolPages < 0) {
+/** The default `poolPages` for a page size, before a shared pool's bound: 1 MiB of pages, at least one. */
+export function defaultPoolPages(pageSize: number): number {
+  return Math.max(1, Math.floor(DEFAULT_POOL_BYTES / pageSize));
+}
+
+/** The default `runBytes` for a page size: 256 KiB, or one page if pages are larger. */
+export function defaultRunBytes(pageSize: number): number {
+  return Math.max(DEFAULT_RUN_BYTES, pageSize);
+}
+
+/** The default `turnBytes` for a page size: 4 MiB, or one page if pages are larger. */
+export function defaultTurnBytes(pageSize: number): number {
+  return Math.max(DEFAULT_TURN_BYTES, pageSize);
+}
+
+/** Fills in and checks the options. @throws OptionError naming the first bad one. */
+export function resolveOptions(options: SnapshotOptions | undefined, pageSize: number): ResolvedOptions {
+  if (options === undefined) options = {};
+  if (typeof options !== 'object' || options === null) {
+    throw new OptionError('options', 'an object of snapshot options, or nothing', options);
+  }
+  const poolPages = options.poolPages;
+  if (poolPages !== undefined && (!Number.isSafeInteger(poolPages) || poolPages < 0)) {
     throw new OptionError('poolPages', 'an integer from 0 up', poolPages);
   }
-  const runBytes = options.runBytes ?? DEFAULT_RUN_BYTES;
+  const runBytes = options.runBytes ?? defaultRunBytes(pageSize);
   if (!Number.isSafeInteger(runBytes) || runBytes < pageSize) {
     throw new OptionError('runBytes', `an integer of at least one page (${pageSize})`, runBytes);
   }
@@ -83,7 +108,7 @@ export function resolveOptions(options: SnapshotOptions, pageSize: number): Reso
   if (!Number.isSafeInteger(faultRunBytes) || faultRunBytes < pageSize) {
     throw new OptionError('faultRunBytes', `an integer of at least one page (${pageSize})`, faultRunBytes);
   }
-  const turnBytes = options.turnBytes ?? DEFAULT_TURN_BYTES;
+  const turnBytes = options.turnBytes ?? defaultTurnBytes(pageSize);
   if (!Number.isSafeInteger(turnBytes) || turnBytes < pageSize) {
     throw new OptionError('turnBytes', `an integer of at least one page (${pageSize})`, turnBytes);
   }

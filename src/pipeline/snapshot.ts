@@ -1,4 +1,5 @@
 import { Observable } from 'rxjs';
+import { checkMemory } from '../memory/checkMemory';
 import type { SnapshotMemory } from '../memory/contract';
 import { checkSink } from '../storage/checkCapacity';
 import type { Sink } from '../storage/Sink';
@@ -16,18 +17,29 @@ import { SnapshotRun } from './SnapshotRun';
  * the sink is closed, `done` carries the stats, and the observable completes.
  * The image equals memory at t0.
  *
+ * The memory is let go (every page writable, `snapshotting` false) before
+ * `done` is emitted, so the next snapshot of it can start from the `done`
+ * handler or from `complete`.
+ *
  * Unsubscribing, or any error, unprotects every page, releases every waiting
  * write, returns every pool buffer and aborts the sink; no `done` is emitted.
  *
- * @throws OptionError (synchronously) for a bad option, or a sink without the
- *   contract's methods or with a bad capacity.
+ * @throws OptionError (synchronously, before anything is protected) for a
+ *   `memory` that is not a `SnapshotMemory` (option `memory`, or
+ *   `memory.pageSize`, … for a bad member), a sink without the contract's
+ *   methods (`sink`) or with a bad capacity (`capacity`), or a bad option.
+ *   On subscribe, the error channel carries an `OptionError` naming
+ *   `poolPages` for a copy pool that cannot be allocated (more than a shared
+ *   pool holds, or more bytes than the process can get), and a
+ *   `SnapshotInProgressError` when the memory has a snapshot running.
  * @example
  * snapshot(memory, new MemorySink(), { strategy: 'copy' })
  *   .pipe(filter((e) => e.type === 'done'))
  *   .subscribe(({ stats }) => console.log(stats.stall.p99));
  */
-export function snapshot(memory: SnapshotMemory, sink: Sink, options: SnapshotOptions = {}): Observable<SnapshotEvent> {
-  const resolved = resolveOptions(options, memory.pageSize);
+export function snapshot(memory: SnapshotMemory, sink: Sink, options?: SnapshotOptions): Observable<SnapshotEvent> {
+  checkMemory(memory);
   checkSink(sink);
+  const resolved = resolveOptions(options, memory.pageSize);
   return new Observable<SnapshotEvent>((subscriber) => new SnapshotRun(memory, sink, resolved, subscriber).start());
 }

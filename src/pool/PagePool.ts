@@ -2,7 +2,8 @@ import { ForeignBufferError, OptionError } from '../errors';
 
 /**
  * A bounded pool of page buffers, allocated once as one ArrayBuffer and
- * lent out page by page. Nothing is allocated after construction.
+ * lent out page by page. Nothing is allocated after construction but the
+ * small view of a slot, the first time that slot is lent.
  */
 export class PagePool {
   /** Buffers in the pool, lent or not. */
@@ -10,32 +11,51 @@ export class PagePool {
   readonly pageSize: number;
 
   private readonly storage: ArrayBuffer;
-  private readonly slots: Uint8Array[];
-  /** Indices of free slots; a stack, so the most recently used buffer is reused first. */
-  private readonly free: number[];
+  /** Views of the slots, made on first loan, so a large pool costs no per-slot objects up front. */
+  private readonly slots: (Uint8Array | undefined)[];
+  /** Indices of free slots, `free[0..freeCount)`; a stack, so the most recently used buffer is reused first. */
+  private readonly free: Uint32Array;
+  private freeCount: number;
   private readonly lent: Uint8Array;
   private peakBorrowed = 0;
 
+  /**
+   * @throws OptionError naming `poolPages` for a size that is not an integer
+   *   from 0 up, or a pool this process cannot allocate (the message gives
+   *   the bytes asked for).
+   */
   constructor(size: number, pageSize: number) {
     if (!Number.isSafeInteger(size) || size < 0) {
       throw new OptionError('poolPages', 'an integer from 0 up', size);
     }
+    const bytes = size * pageSize;
+    try {
+      this.storage = new ArrayBuffer(bytes);
+      this.free = new Uint32Array(size);
+      this.lent = new Uint8Array(size);
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      throw new OptionError(
+        'poolPages',
+        `a pool this process can allocate: ${size} pages of ${pageSize} bytes asked for ${bytes} bytes (${error.message})`,
+        size,
+      );
+    }
     this.size = size;
     this.pageSize = pageSize;
-    this.storage = new ArrayBuffer(size * pageSize);
-    this.slots = Array.from({ length: size }, (_, i) => new Uint8Array(this.storage, i * pageSize, pageSize));
-    this.free = Array.from({ length: size }, (_, i) => size - 1 - i);
-    this.lent = new Uint8Array(size);
+    this.slots = new Array<Uint8Array | undefined>(size);
+    for (let i = 0; i < size; i++) this.free[i] = size - 1 - i;
+    this.freeCount = size;
   }
 
   /** Buffers free to lend. */
   get available(): number {
-    return this.free.length;
+    return this.freeCount;
   }
 
   /** Buffers on loan. */
   get borrowed(): number {
-    return this.size - this.free.length;
+    return this.size - this.freeCount;
   }
 
   /** The most buffers on loan at once since construction. */
@@ -45,12 +65,12 @@ export class PagePool {
 
   /** Lends a buffer, or returns `undefined` when none is free. */
   acquire(): Uint8Array | undefined {
-    const slot = this.free.pop();
-    if (slot === undefined) return undefined;
+    if (this.freeCount === 0) return undefined;
+    const slot = this.free[--this.freeCount] as number;
     this.lent[slot] = 1;
-    const borrowed = this.size - this.free.length;
+    const borrowed = this.size - this.freeCount;
     if (borrowed > this.peakBorrowed) this.peakBorrowed = borrowed;
-    return this.slots[slot];
+    return (this.slots[slot] ??= new Uint8Array(this.storage, slot * this.pageSize, this.pageSize));
   }
 
   /**
@@ -64,6 +84,6 @@ export class PagePool {
     }
     if (this.lent[slot] !== 1) throw new ForeignBufferError(`slot ${slot} is not on loan`);
     this.lent[slot] = 0;
-    this.free.push(slot);
+    this.free[this.freeCount++] = slot;
   }
 }

@@ -1,5 +1,5 @@
 import { OptionError, SimulationStalledError } from '../errors';
-import { DEFAULT_RUN_BYTES } from '../pipeline/options';
+import { defaultRunBytes } from '../pipeline/options';
 import { snapshot } from '../pipeline/snapshot';
 import type { SnapshotEvent, SnapshotStats } from '../pipeline/events';
 import { checkCapacity, checkSink } from '../storage/checkCapacity';
@@ -202,7 +202,7 @@ export function simulate(memory: GeometryMemory, options: SimulateOptions = {}):
   if (failure === undefined) writers.start();
 
   // Step 4: run virtual time until the snapshot ends, or until it is seen never to.
-  const largestWrite = Math.max(options.runBytes ?? DEFAULT_RUN_BYTES, options.faultRunBytes ?? memory.pageSize);
+  const largestWrite = Math.max(options.runBytes ?? defaultRunBytes(memory.pageSize), options.faultRunBytes ?? memory.pageSize);
   const limits = stallLimits(memory, storage, capacity, largestWrite);
   try {
     for (;;) {

@@ -1,5 +1,5 @@
 import { OptionError } from '../errors';
-import { DEFAULT_POOL_PAGES } from '../pipeline/options';
+import { defaultPoolPages } from '../pipeline/options';
 import { resolveProfile, type StorageProfileName } from '../storage/profiles';
 import { resolveStrategy, type StrategyName } from '../strategies';
 import type { GeometryMemory } from './GeometryMemory';
@@ -14,7 +14,7 @@ export interface SweepOptions extends Omit<SimulateOptions, 'strategy' | 'poolPa
   /**
    * Copy-pool sizes in bytes, each a multiple of the page size. Only strategies
    * with a pool (`copy`) run once per size; `queue` runs once per storage.
-   * @default [256 pages] (1 MiB at 4 KiB pages)
+   * @default [1 MiB], or one page if pages are larger
    */
   readonly poolBytes?: readonly number[];
   /**
@@ -48,7 +48,7 @@ type Point = Omit<SweepRow, 'result'>;
  */
 export function sweep(memory: GeometryMemory, options: SweepOptions = {}): SweepRow[] {
   const { strategies = ['queue', 'copy'], storages = ['hdd', 'ssd'], onRow, ...base } = options;
-  const poolBytes = options.poolBytes ?? [DEFAULT_POOL_PAGES * memory.pageSize];
+  const poolBytes = options.poolBytes ?? [defaultPoolPages(memory.pageSize) * memory.pageSize];
   // Step 1: check every list first, so a typo fails before minutes of runs.
   checkList('strategies', strategies);
   checkList('storages', storages);

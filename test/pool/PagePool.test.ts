@@ -30,4 +30,26 @@ describe('PagePool', () => {
     expect(() => new PagePool(-1, 512)).toThrowError(OptionError);
     expect(() => new PagePool(-1, 512)).toThrowError(/`poolPages`/);
   });
+
+  it('refuses a pool it cannot allocate, naming poolPages and the bytes asked for', () => {
+    let error: unknown;
+    try {
+      new PagePool(1e9, 4096);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(OptionError);
+    expect((error as OptionError).option).toBe('poolPages');
+    expect((error as OptionError).received).toBe(1e9);
+    expect((error as OptionError).message).toContain('4096000000000 bytes');
+  });
+
+  it('lends every slot of a large pool once, without a view per slot up front', () => {
+    const pool = new PagePool(100_000, 512);
+    const seen = new Set<number>();
+    for (let b = pool.acquire(); b !== undefined; b = pool.acquire()) seen.add(b.byteOffset);
+    expect(seen.size).toBe(100_000);
+    expect(pool.available).toBe(0);
+    expect(pool.peak).toBe(100_000);
+  });
 });
