@@ -56,7 +56,7 @@ const BAR_RANK = 1.5;
  * percentage), then a bar 10 to 24 characters wide where it fits, then the
  * `fields` in the order given, separated by ` | `. What does not fit is left
  * out from the highest `rank` (least useful) down, the bar at rank 1.5;
- * `bar(n)` draws the bar `n` characters wide. The head alone is cut to `width`.
+ * `bar(n)` draws the bar `n` characters wide, its brackets included. The head alone is cut to `width`.
  */
 export function fitLine(head: string, fields: readonly Field[], bar: (size: number) => string, width: number): string {
   const line = (kept: readonly Field[], size: number): string =>
@@ -153,8 +153,8 @@ export class ProgressReporter {
               `${this.label} ${Math.floor(params.progress * 100)}%`,
               this.fields(payload, params.eta),
               (size) => {
-                const done = Math.round(params.progress * size);
-                return `[${(options.barCompleteChar ?? '=').repeat(done)}${(options.barIncompleteChar ?? '-').repeat(size - done)}]`;
+                const done = Math.round(params.progress * (size - 2));
+                return `[${(options.barCompleteChar ?? '=').repeat(done)}${(options.barIncompleteChar ?? '-').repeat(size - 2 - done)}]`;
               },
               this.columns - 1,
             ),

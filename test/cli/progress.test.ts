@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { Subject } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { ProgressReporter, showProgress, type ProgressStream } from '../../src/cli/progress';
+import { fitLine, ProgressReporter, showProgress, type ProgressStream } from '../../src/cli/progress';
 import type { ProgressEvent, SnapshotEvent, StartedEvent } from '../../src/pipeline/events';
 
 /** A stream that keeps what is written to it, a terminal or not. */
@@ -93,17 +93,31 @@ describe('ProgressReporter on a TTY', () => {
     for (let k = 2; k <= STEPS; k++) reporter.next(progressAt(k));
     reporter.stop();
 
-    // Redrawn in place: the cursor goes back to column 1 before each drawing (ESC [ 1 G).
-    const drawings = stream.text.split('\x1b[1G').slice(1);
+    // Redrawn in place: the cursor goes back to column 1 before each drawing (ESC [ 1 G), then clears to the end (ESC [ 0 K).
+    const drawings = stream.text.split('\x1b[1G').slice(1).map((d) => d.replace(/\x1b\[0K[\s\S]*$/, ''));
     expect(drawings.length).toBeGreaterThanOrEqual(2);
-    expect(drawings[0]).toContain('snapshot [');
-    expect(drawings[0]).toContain('| 128/4096 pages: bulk 123, fault 3, copy 2 | 512 KiB written | pool 1 in use | 100 ms');
+    // 160 columns: every field, the bar at its widest.
+    expect(drawings[0]).toMatch(/^snapshot 3% \[█░{21}\] \| 100 ms, eta [^|]+ \| 128\/4096 pages \| 512 KiB written \| pool 1 in use \| bulk 123, fault 3, copy 2$/);
     const last = drawings[drawings.length - 1] as string;
-    expect(last).toContain('100% | 4096/4096 pages: bulk 3936, fault 96, copy 64 | 16 MiB written | pool 2 in use | 3.2 s');
-    expect(last).toMatch(/snapshot \[█+\] 100%/);
+    expect(last).toMatch(/^snapshot 100% \[█{22}\] \| 3.2 s, eta 0 \| 4096\/4096 pages \| 16 MiB written \| pool 2 in use \| bulk 3936, fault 96, copy 64$/);
+    for (const d of drawings) expect(d.length).toBeLessThan(160);
     // Stopped: the line is ended, and line wrapping given back to the terminal (ESC [ ? 7 h).
     expect(stream.text).toContain('\x1b[?7h');
     expect(stream.text.endsWith('\n')).toBe(true);
+  });
+
+  it.each([80, 120])('fits the bar into %i columns, the elapsed time and ETA kept', (columns) => {
+    const stream = new FakeStream(true, columns);
+    const reporter = new ProgressReporter({ stream, label: '[3/4] copy, pool 256 KiB' });
+    reporter.next(started);
+    for (let k = 1; k <= STEPS; k++) reporter.next(progressAt(k));
+    reporter.stop();
+    const drawings = stream.text.split('\x1b[1G').slice(1).map((d) => d.replace(/\x1b\[0K[\s\S]*$/, ''));
+    for (const d of drawings) {
+      expect(d.length, d).toBeLessThan(columns);
+      expect(d).toMatch(/^\[3\/4\] copy, pool 256 KiB \d+% \[[█░]{8,22}\] \| [^|]+, eta [^|]+ \| \d+\/4096 pages/);
+    }
+    expect(drawings.at(-1)).toContain('| 3.2 s, eta 0 | 4096/4096 pages');
   });
 
   it('draws plain lines when asked to, even on a TTY', () => {
@@ -112,6 +126,45 @@ describe('ProgressReporter on a TTY', () => {
     reporter.next(progressAt(1));
     reporter.stop();
     expect(stream.text).toBe('snapshot 3%: 128/4096 pages saved (bulk 123, fault 3, copy 2); 512 KiB written; pool 1 pages in use; 0\n');
+  });
+});
+
+describe('fitLine', () => {
+  const fields = [
+    { text: '1.2 s, eta 3 s', rank: 0 },
+    { text: '100/400 pages', rank: 1 },
+    { text: '400 KiB written', rank: 2 },
+    { text: 'bulk 90, fault 5, copy 5', rank: 4 },
+  ];
+  const bar = (n: number): string => `[${'#'.repeat(n - 2)}]`;
+
+  it('keeps every field and a bar of at most 24 characters when there is room', () => {
+    expect(fitLine('run 25%', fields, bar, 200)).toBe(`run 25% [${'#'.repeat(22)}] | 1.2 s, eta 3 s | 100/400 pages | 400 KiB written | bulk 90, fault 5, copy 5`);
+  });
+
+  it('drops the least useful fields first, then the bar, then the pages, and never goes past the width', () => {
+    // The least useful field goes; the bar takes what room is left (at least 10 characters).
+    expect(fitLine('run 25%', fields, bar, 70)).toBe(`run 25% [${'#'.repeat(9)}] | 1.2 s, eta 3 s | 100/400 pages | 400 KiB written`);
+    expect(fitLine('run 25%', fields, bar, 52)).toBe(`run 25% [${'#'.repeat(9)}] | 1.2 s, eta 3 s | 100/400 pages`);
+    // No room for a bar of 10: it goes before the pages do.
+    expect(fitLine('run 25%', fields, bar, 40)).toBe('run 25% | 1.2 s, eta 3 s | 100/400 pages');
+    expect(fitLine('run 25%', fields, bar, 30)).toBe('run 25% | 1.2 s, eta 3 s');
+    expect(fitLine('run 25%', fields, bar, 5)).toBe('run 2');
+    for (let width = 1; width < 200; width++) expect(fitLine('run 25%', fields, bar, width).length).toBeLessThanOrEqual(width);
+  });
+});
+
+describe('ProgressReporter lines at the end', () => {
+  it('writes the 100% line once, even when later events repeat it', () => {
+    const stream = new FakeStream(false);
+    const reporter = new ProgressReporter({ stream, intervalMs: 0 });
+    reporter.next(started);
+    reporter.next(progressAt(STEPS));
+    // The same figures again, later: the last write's completion, then done.
+    reporter.next({ ...progressAt(STEPS), at: 5000 + 100 * STEPS + 7 });
+    reporter.next({ type: 'done', stats: {} as never });
+    const lines = stream.text.trimEnd().split('\n');
+    expect(lines).toEqual(['snapshot 100%: 4096/4096 pages saved (bulk 3936, fault 96, copy 64); 16 MiB written; pool 2 pages in use; 3.2 s']);
   });
 });
 

@@ -197,3 +197,68 @@ describe('compareTable', () => {
     expect(rows.slice(1).map((r) => Number(r[9]) + Number(r[10]) + Number(r[11]))).toEqual(runs.map((r) => r.stats.totalPages));
   });
 });
+
+describe('the comparison page, as read', () => {
+  const runs = simulatedRuns({ storage: 'ssd', memoryBytes: 16 << 20 });
+  const html = compareHtml(runs);
+
+  it('has a title that names what its plots show', () => {
+    const title = /<title>([^<]*)<\/title>/.exec(html)?.[1];
+    expect(title).toBe('bgsnap compare: writer stall, copy-pool use and pages saved per run');
+    expect(plots(html, 'stall-distribution')).toHaveLength(1);
+    expect(plots(html, 'pool-memory')).toHaveLength(1);
+  });
+
+  it('labels the pool axis in round binary sizes and marks each allocated pool size on it, or names it above', () => {
+    const [pool] = plots(html, 'pool-memory') as [string];
+    const labels = [...pool.matchAll(/<text x="[\d.]+" y="[\d.]+" text-anchor="end">([^<]+)<\/text>/g)].map((m) => m[1] as string);
+    const sizes = labels.filter((l) => /^\d+(\.\d+)? (B|KiB|MiB)$/.test(l));
+    expect(sizes.length).toBeGreaterThanOrEqual(3);
+    // Every tick a whole multiple of one power-of-two step from 0.
+    const bytes = sizes.map((l) => Number(l.split(' ')[0]) * { B: 1, KiB: 1024, MiB: 1024 ** 2 }[l.split(' ')[1] as 'B']);
+    const step = bytes[1] as number;
+    expect(Math.log2(step) % 1).toBe(0);
+    bytes.forEach((b, i) => expect(b).toBe(i * step));
+    // The 1 MiB pool is the smallest that holds the highest use: the axis ends at it, with its line; 16 MiB is named above.
+    expect(bytes.at(-1)).toBe(1 << 20);
+    expect(pool).toMatch(/<line class="ref" data-allocated="1048576"/);
+    expect(pool).toContain('1 MiB allocated');
+    expect(pool).toContain('above the axis: 16 MiB allocated');
+  });
+
+  it('holds the pages saved at their last level after a run ends, to the end of the time axis', () => {
+    const saved = plots(html, 'pages-saved');
+    saved.forEach((svg, i) => {
+      const run = runs[i] as CompareRun;
+      const bulk = vertices(paths(svg, 'area')[0] as string);
+      const top = bulk.slice(0, bulk.length / 2);
+      const xEnd = Math.max(...top.map(([x]) => x));
+      // The area's top edge reaches the plot's right edge (372 - 12) at the level it ended at, never back to 0.
+      expect(xEnd).toBeCloseTo(360, 0);
+      const atEnd = top.filter(([x]) => x === xEnd).map(([, y]) => y);
+      const last = top[top.length - 1] as [number, number];
+      expect(atEnd).toEqual([last[1]]);
+      expect(last[1]).toBeLessThan(220 - 46);
+      expect(svg).toMatch(new RegExp(`<line class="ref" data-done="${run.stats.durationMs.toFixed(1)}"`));
+    });
+  });
+
+  it('gives the median and range over repeats in the table when it has them', () => {
+    const spread = { median: 2, min: 1, max: 4 };
+    const flat = { median: 3, min: 3, max: 3 };
+    const spreads = runs.map(() => ({
+      durationMs: { median: 1500, min: 1200, max: 2000 },
+      throughputBytesPerSecond: flat,
+      stallP50Ms: spread,
+      stallP99Ms: spread,
+      stallMaxMs: spread,
+      poolPeakBytes: { median: 8192, min: 4096, max: 12288 },
+    }));
+    const rows = compareRows(runs, spreads);
+    expect(rows[3]?.slice(2, 7)).toEqual(['2 ms (1 ms–4 ms)', '2 ms (1 ms–4 ms)', '2 ms (1 ms–4 ms)', '1.5 s (1.2 s–2 s)', '3 B/s']);
+    expect(rows[3]?.[8]).toBe('8 KiB (4 KiB–12 KiB)');
+    const page = compareHtml(runs, { spreads, repeat: 5 });
+    expect(page).toContain('Each configuration ran 5 times');
+    expect(page).toContain('2 ms (1 ms–4 ms)');
+  });
+});

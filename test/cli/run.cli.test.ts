@@ -125,6 +125,41 @@ describe('bgsnap run', () => {
     expect(max.verify.ok).toBe(true);
   });
 
+  it('runs --repeat times and reports the median and range of the key figures, the last run in full', () => {
+    const r = bgsnap('run', ...SMALL, '--out', 'repeat.bgsnap', '--repeat', '3', '--run-bytes', '64KiB', '--json');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as RunReportJson;
+    expect(report.repeat).toBe(3);
+    expect(report.runs).toHaveLength(3);
+    // The top-level figures are the last run's, whose file is left at --out.
+    expect(report.runs[2]).toEqual({
+      durationMs: report.durationMs,
+      throughputBytesPerSecond: report.throughputBytesPerSecond,
+      stallP50Ms: report.writerStall.p50,
+      stallP99Ms: report.writerStall.p99,
+      stallMaxMs: report.writerStall.max,
+      poolPeakBytes: report.poolPeak.bytes,
+    });
+    expect(report.fileBytes).toBe(statSync(path('repeat.bgsnap')).size);
+    for (const key of ['durationMs', 'throughputBytesPerSecond', 'stallP50Ms', 'stallP99Ms', 'stallMaxMs', 'poolPeakBytes'] as const) {
+      const values = report.runs.map((run) => run[key]).sort((a, b) => a - b);
+      expect(report.spread[key]).toEqual({ median: values[1], min: values[0], max: values[2] });
+    }
+    // --run-bytes: bulk records of at most 64 KiB, so at least 256 of them for 16 MiB.
+    expect(report.runBytes).toBe(64 << 10);
+    expect(report.verify.records).toBeGreaterThanOrEqual(256);
+    // Each run's progress, numbered.
+    expect(r.stderr).toMatch(/^\[3\/3\] snapshot \(copy\) 100%/m);
+
+    const text = bgsnap('run', ...SMALL, '--out', 'repeat.bgsnap', '--force', '--repeat', '2');
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^2 runs {8}median \(min–max\); the lines above are the last run$/m);
+    expect(text.stdout).toMatch(/^ {2}duration {4}[\d.]+ (µs|ms|s)( \([\d.]+ (µs|ms|s)–[\d.]+ (µs|ms|s)\))?$/m);
+    expect(text.stdout).toMatch(/^ {2}stall p99 /m);
+    expect(text.stdout).toMatch(/^throughput {4}[\d.]+ MiB\/s \(16 MiB in \d+ writes\)$/m);
+    expect(text.stdout).not.toMatch(/MB\b/);
+  }, 60_000);
+
   it('refuses to overwrite a file without --force, and replaces it with', () => {
     const before = readFileSync(path('small.bgsnap'));
     const refused = bgsnap('run', ...SMALL, '--out', 'small.bgsnap');
@@ -142,8 +177,11 @@ describe('bgsnap run', () => {
   });
 
   it.each([
-    [['--vcpus', '0'], /^error: option '--vcpus <n>' argument '0' is invalid\. expected a decimal integer from 1 up, got "0"$/],
-    [['--vcpus', '65'], /^error: option '--vcpus <n>': expected an integer from 1 to 64, got 65$/],
+    // One range, one wording, below and above it.
+    [['--vcpus', '0'], /^error: option '--vcpus <n>' argument '0' is invalid\. expected a decimal integer from 1 to 64, got "0"$/],
+    [['--vcpus', '1000'], /^error: option '--vcpus <n>' argument '1000' is invalid\. expected a decimal integer from 1 to 64, got "1000"$/],
+    [['--repeat', '0'], /^error: option '--repeat <n>' argument '0' is invalid\. expected a decimal integer from 1 to 100, got "0"$/],
+    [['--run-bytes', '1KiB'], /^error: option '--run-bytes <size>': expected at least one page \(4096\), got 1024$/],
     [['--strategy', 'nope'], /^error: option '--strategy <name>' argument 'nope' is invalid\. expected one of queue, copy, got "nope"$/],
     [['--ram', '1x'], /^error: option '--ram <size>' argument '1x' is invalid\. expected a size such as 4096, 16MiB or 64GiB, got "1x"$/],
     [['--ram', '1000'], /^error: option '--ram <size>': expected a positive multiple of the page size \(4096\), got 1000$/],
@@ -153,7 +191,7 @@ describe('bgsnap run', () => {
     [['--write-rate', 'fast'], /^error: option '--write-rate <n>' argument 'fast' is invalid\. expected writes per second above 0, or max, got "fast"$/],
     [['--storage', 'tape'], /^error: option '--storage <name>' argument 'tape' is invalid\. expected one of hdd, ssd, nvme, none, got "tape"$/],
     [['--capacity', '0'], /^error: option '--capacity <n>' argument '0' is invalid\. expected a decimal integer from 1 up, got "0"$/],
-    [['--out', '.'], /^error: option '--out <file>': "\." is a directory; name a file$/],
+    [['--out', '.'], /^error: option '--out <file>': "\." is a folder, expected a file name$/],
     [['--out', 'nodir/x.bgsnap'], /^error: option '--out <file>': the folder "nodir" of "nodir\/x\.bgsnap" does not exist$/],
     [['--page-size', '2MiB', '--pool', '1MiB'], /^error: option '--pool <size>': expected a multiple of the page size \(2097152\), got 1048576$/],
   ])('exits 2 on a usage error: %j', (args, reason) => {
@@ -178,7 +216,7 @@ describe('bgsnap run', () => {
     expect(JSON.parse(queue.stdout)).toMatchObject({ pageSize: 2 << 20, strategy: 'queue', poolBytes: 0 });
   }, 60_000);
 
-  it('cancels cleanly on Ctrl-C: non-zero exit, one line, no file and no temporary file left', async () => {
+  it('cancels cleanly on Ctrl-C: exit 130, one line, no file and no temporary file left', async () => {
     const folder = path('cancel');
     mkdirSync(folder);
     // 128 MiB on the hdd profile under copy: minutes of work, so the signal comes mid-snapshot.
@@ -199,8 +237,9 @@ describe('bgsnap run', () => {
     const { code, signal } = await exited;
     const tookMs = Date.now() - signalled;
 
+    // 130 = 128 + SIGINT, as a shell reports a command Ctrl-C stopped.
     expect(signal).toBeNull();
-    expect(code).toBe(1);
+    expect(code).toBe(130);
     expect(tookMs).toBeLessThan(5000);
     expect(stdout).toBe('');
     expect(stderr.trimEnd().split('\n').at(-1)).toBe('error: Cancelled by SIGINT; nothing was written to "guest.bgsnap"');
@@ -251,6 +290,26 @@ describe('bgsnap compare', () => {
     expect(forced.stdout.trimEnd().split('\n').slice(1, -1).map((line) => line.split(/ {2,}/)[0])).toEqual(['queue', 'copy, pool 0 B', 'copy, pool 2 MiB', 'copy, pool 16 MiB']);
     expect(readFileSync(path('compare.html'), 'utf8')).not.toBe(html);
     expect(readdirSync(dir.path).filter((name) => name.includes('compare.html'))).toEqual(['compare.html']);
+  }, 60_000);
+
+  it('prints --json with each configuration run --repeat times: its median-p99 run, the spread and every run', () => {
+    const work = path('compare-json');
+    mkdirSync(work);
+    const r = bgsnap('compare', ...SMALL, '--pool', '256KiB', '--repeat', '2', '--json', '--dir', work);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j).toMatchObject({ ramBytes: 16 << 20, pageSize: 4096, vcpus: 2, storage: 'nvme', repeat: 2, html: null });
+    expect(j.runs.map((run: { label: string }) => run.label)).toEqual(['queue', 'copy, pool 256 KiB']);
+    for (const run of j.runs) {
+      expect(run.repeats).toHaveLength(2);
+      const p99s = run.repeats.map((x: { stallP99Ms: number }) => x.stallP99Ms).sort((a: number, b: number) => a - b);
+      expect(run.spread.stallP99Ms).toEqual({ median: (p99s[0] + p99s[1]) / 2, min: p99s[0], max: p99s[1] });
+      // The run shown is the lower middle one by p99: one of the repeats.
+      expect(run.writerStall.p99).toBe(p99s[0]);
+      expect(run.saved.bulk + run.saved.fault + run.saved.copy).toBe(4096);
+    }
+    expect(r.stderr).toMatch(/^\[4\/4\] copy, pool 256 KiB 100%/m);
+    expect(readdirSync(work)).toEqual([]);
   }, 60_000);
 
   it('exits 2 on an --html file in a folder that does not exist, before any run', () => {

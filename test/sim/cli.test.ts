@@ -27,7 +27,7 @@ describe('bgsnap simulate (compiled CLI)', () => {
   });
 
   it('simulates a small memory and prints the stats', () => {
-    const r = bgsnap('simulate', '--memory', '16MiB', '--storage', 'nvme', '--strategy', 'queue', '--writers', '1', '--seed', '5');
+    const r = bgsnap('simulate', '--ram', '16MiB', '--storage', 'nvme', '--strategy', 'queue', '--vcpus', '1', '--seed', '5');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^memory +16 MiB \(4096 pages of 4 KiB\)$/m);
     expect(r.stdout).toMatch(/^strategy +queue$/m);
@@ -35,7 +35,7 @@ describe('bgsnap simulate (compiled CLI)', () => {
   });
 
   it('prints the same result as JSON, seeded', () => {
-    const args = ['simulate', '--memory', '16MiB', '--pool', '64KiB', '--rate', '20000', '--hot', '1MiB', '--distribution', 'zipf', '--json'];
+    const args = ['simulate', '--ram', '16MiB', '--pool', '64KiB', '--write-rate', '20000', '--workload', 'zipf', '--json'];
     const a = JSON.parse(bgsnap(...args).stdout) as { stats: { totalPages: number; pool: { pages: number } }; wallMs?: number };
     const b = JSON.parse(bgsnap(...args).stdout) as typeof a;
     expect(a.stats.totalPages).toBe(4096);
@@ -45,16 +45,55 @@ describe('bgsnap simulate (compiled CLI)', () => {
 
   it('sweeps, prints a table and writes the HTML report', () => {
     const html = join(dir, 'sweep.html');
-    const r = bgsnap('simulate', '--sweep', '--memory', '16MiB', '--strategy', 'queue,copy', '--pool', '0,1MiB', '--storage', 'hdd,ssd', '--html', html);
+    const args = ['simulate', '--sweep', '--ram', '16MiB', '--strategy', 'queue,copy', '--pool', '0,1MiB', '--storage', 'hdd,ssd', '--html', html];
+    const r = bgsnap(...args);
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^storage +strategy +pool +faults +stall p50 +p99/);
     expect(lines).toHaveLength(1 + 6 + 1);
-    expect(readFileSync(html, 'utf8')).toContain('<svg');
+    const page = readFileSync(html, 'utf8');
+    expect(page).toContain('<svg');
+    // Points for the pool sizes that ran, no line joining them; pool 0 named beside queue, not hidden.
+    expect(page).not.toContain('<polyline');
+    expect(page.match(/<circle /g)).toHaveLength(4);
+    expect(page).toContain('>queue, pool 0 B</text>');
+
+    // The page exists now: refused without --force (nothing run, the page unchanged), replaced with it.
+    const refused = bgsnap(...args);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toBe(`error: Refusing to overwrite ${JSON.stringify(html)}: it exists; pass --force to replace it\n`);
+    expect(readFileSync(html, 'utf8')).toBe(page);
+    expect(bgsnap(...args, '--force').code).toBe(0);
+  });
+
+  it('takes the flags of run: --ram, --vcpus, --write-rate, --workload, with one range and one wording', () => {
+    const hotset = JSON.parse(bgsnap('simulate', '--ram', '16MiB', '--vcpus', '3', '--write-rate', '2000', '--workload', 'hotset', '--json').stdout);
+    expect(hotset.workload).toMatchObject({ writers: 3, writesPerSecond: 2000, hotSetBytes: 1 << 20, hotShare: 0.9, distribution: 'uniform' });
+    const zipf = JSON.parse(bgsnap('simulate', '--ram', '16MiB', '--workload', 'zipf', '--zipf-exponent', '1.5', '--json').stdout);
+    expect(zipf.workload).toMatchObject({ hotSetBytes: 0, distribution: 'zipf', zipfExponent: 1.5 });
+    // The old name of --ram still works, alone.
+    const old = JSON.parse(bgsnap('simulate', '--memory', '16MiB', '--json').stdout);
+    expect(old.stats.totalPages).toBe(4096);
+    const cases = [
+      [['--vcpus', '0'], `error: option '--vcpus <n>' argument '0' is invalid. expected a decimal integer from 1 to 64, got "0"`],
+      [['--vcpus', '1000'], `error: option '--vcpus <n>' argument '1000' is invalid. expected a decimal integer from 1 to 64, got "1000"`],
+      [['--write-rate', 'max'], "error: option '--write-rate <n>': max has no end in virtual time; expected writes per second above 0"],
+      [['--workload', 'hot'], `error: option '--workload <name>' argument 'hot' is invalid. expected one of random, hotset, zipf, got "hot"`],
+      [['--memory', '2MiB'], "error: option '--memory <size>' is the old name of --ram: pass one of them"],
+      [['--html', 'x.html'], "error: option '--html <file>' needs --sweep"],
+    ] as const;
+    for (const [args, reason] of cases) {
+      const r = bgsnap('simulate', '--ram', '1MiB', ...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr.split('\n')[0]).toBe(reason);
+    }
+    // --ram is not taken for --rate.
+    expect(bgsnap('simulate', '--ram', '1MiB').stderr).not.toContain('Did you mean');
   });
 
   it('exits 2 with a one-line reason and the usage on a usage error', () => {
-    for (const args of [['simulate', '--memory', '12 bananas'], ['simulate', '--strategy', 'queue,copy'], ['simulate', '--frobnicate'], ['simulate', '--memory', '1000']]) {
+    for (const args of [['simulate', '--ram', '12 bananas'], ['simulate', '--strategy', 'queue,copy'], ['simulate', '--frobnicate'], ['simulate', '--ram', '1000']]) {
       const r = bgsnap(...args);
       expect(r.code).toBe(2);
       expect(r.stdout).toBe('');
@@ -63,73 +102,70 @@ describe('bgsnap simulate (compiled CLI)', () => {
       expect(usage).toBe('Usage: bgsnap simulate [options]');
       expect(rest).toEqual(["Run 'bgsnap simulate --help' for the options."]);
     }
-    expect(bgsnap('simulate', '--memory', '1000').stderr).toMatch(/^error: option '--memory': expected a positive multiple of the page size/);
+    expect(bgsnap('simulate', '--ram', '1000').stderr).toMatch(/^error: option '--ram <size>': expected a positive multiple of the page size/);
   });
 
   it('takes decimal integers only', () => {
-    for (const [flag, value] of [['--writers', '0x10'], ['--seed', '1e3'], ['--capacity', '2.0'], ['--writers', '+1']]) {
-      const r = bgsnap('simulate', '--memory', '1MiB', flag as string, value as string);
+    const ranges: Record<string, string> = { '--vcpus': 'from 1 to 64', '--seed': 'from 0 to 4294967295', '--capacity': 'from 1 up' };
+    for (const [flag, value] of [['--vcpus', '0x10'], ['--seed', '1e3'], ['--capacity', '2.0'], ['--vcpus', '+1']] as const) {
+      const r = bgsnap('simulate', '--ram', '1MiB', flag, value);
       expect(r.code).toBe(2);
-      expect(r.stderr).toContain(`expected a decimal integer from ${flag === '--capacity' ? 1 : 0} up, got "${value}"`);
+      expect(r.stderr).toContain(`expected a decimal integer ${ranges[flag]}, got "${value}"`);
     }
-    expect(bgsnap('simulate', '--memory', '1MiB', '--writers', '3', '--seed', '007').code).toBe(0);
+    expect(bgsnap('simulate', '--ram', '1MiB', '--vcpus', '3', '--seed', '007').code).toBe(0);
   });
 
-  it('refuses --hot-share without a hot set and --zipf-exponent without zipf, naming the flag they need', () => {
-    const cases = [
-      [['--hot-share', '0.5'], "error: option '--hot-share <share>' needs --hot <size> (a hot set above 0 bytes)"],
-      [['--hot', '0', '--hot-share', '0.5'], "error: option '--hot-share <share>' needs --hot <size> (a hot set above 0 bytes)"],
-      [['--zipf-exponent', '2'], "error: option '--zipf-exponent <s>' needs --distribution zipf"],
-      [['--distribution', 'uniform', '--zipf-exponent', '2'], "error: option '--zipf-exponent <s>' needs --distribution zipf"],
-    ] as const;
-    for (const [args, reason] of cases) {
-      const r = bgsnap('simulate', '--memory', '1MiB', ...args);
+  it('refuses --zipf-exponent without the zipf workload, naming the flag it needs', () => {
+    for (const args of [['--zipf-exponent', '2'], ['--workload', 'hotset', '--zipf-exponent', '2']]) {
+      const r = bgsnap('simulate', '--ram', '1MiB', ...args);
       expect(r.code).toBe(2);
-      expect(r.stderr.split('\n')[0]).toBe(reason);
+      expect(r.stderr.split('\n')[0]).toBe("error: option '--zipf-exponent <s>' needs --workload zipf");
     }
-    expect(bgsnap('simulate', '--memory', '1MiB', '--hot', '64KiB', '--hot-share', '0.5', '--distribution', 'zipf', '--zipf-exponent', '2').code).toBe(0);
+    expect(bgsnap('simulate', '--ram', '1MiB', '--workload', 'zipf', '--zipf-exponent', '2').code).toBe(0);
   });
 
   it('runs a value listed twice once', () => {
-    expect(bgsnap('simulate', '--memory', '1MiB', '--storage', 'ssd,ssd', '--strategy', 'copy,copy').code).toBe(0);
-    const r = bgsnap('simulate', '--sweep', '--memory', '1MiB', '--storage', 'nvme,ssd,nvme', '--strategy', 'queue,queue', '--pool', '0,0');
+    expect(bgsnap('simulate', '--ram', '1MiB', '--storage', 'ssd,ssd', '--strategy', 'copy,copy').code).toBe(0);
+    const r = bgsnap('simulate', '--sweep', '--ram', '1MiB', '--storage', 'nvme,ssd,nvme', '--strategy', 'queue,queue', '--pool', '0,0');
     expect(r.code).toBe(0);
     expect(r.stdout.trim().split('\n').slice(1, -1).map((line) => line.split(/ +/).slice(0, 2).join(' '))).toEqual(['nvme queue', 'ssd queue']);
   });
 
   it('refuses a directory for --html before any run (exit 2)', () => {
     for (const target of [dir, `${join(dir, 'not-yet')}/`]) {
-      const r = bgsnap('simulate', '--sweep', '--memory', '1MiB', '--html', target);
+      const r = bgsnap('simulate', '--sweep', '--ram', '1MiB', '--html', target);
       expect(r.code).toBe(2);
-      expect(r.stderr.split('\n')[0]).toBe(`error: option '--html <file>': ${JSON.stringify(target)} is a directory; name a file`);
+      expect(r.stderr.split('\n')[0]).toBe(`error: option '--html <file>': ${JSON.stringify(target)} is a folder, expected a file name`);
       expect(r.stderr).not.toContain('[1/');
     }
     expect(existsSync(join(dir, 'not-yet'))).toBe(false);
   });
 
   it('prints the table before writing the report, so a failed write loses no results', () => {
-    // A link to a file in a folder that does not exist: it passes the checks, then the write fails.
+    // A link to a file in a folder that does not exist: it passes the checks (nothing is there to follow),
+    // then the write refuses to replace the link.
     const link = join(dir, 'dangling.html');
     symlinkSync(join(dir, 'gone', 'report.html'), link);
-    const r = bgsnap('simulate', '--sweep', '--memory', '1MiB', '--strategy', 'queue', '--storage', 'nvme', '--html', link);
+    const r = bgsnap('simulate', '--sweep', '--ram', '1MiB', '--strategy', 'queue', '--storage', 'nvme', '--html', link);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^storage +strategy +pool +faults/);
     expect(r.stdout).toMatch(/^nvme +queue /m);
-    expect(r.stderr).toMatch(/^error: ENOENT/m);
+    expect(r.stderr).toMatch(/^error: Refusing to overwrite ".*dangling\.html": it exists; pass --force to replace it$/m);
+    expect(existsSync(join(dir, 'gone'))).toBe(false);
   });
 
-  it('writes the hot share as a percentage in the report', () => {
+  it('names the hotset workload, its share as a percentage, in the report', () => {
     const html = join(dir, 'hot.html');
-    const r = bgsnap('simulate', '--sweep', '--memory', '1MiB', '--strategy', 'queue', '--storage', 'nvme', '--hot', '64KiB', '--hot-share', '0.57', '--html', html);
+    const r = bgsnap('simulate', '--sweep', '--ram', '1MiB', '--strategy', 'queue', '--storage', 'nvme', '--workload', 'hotset', '--html', html);
     expect(r.code).toBe(0);
-    expect(readFileSync(html, 'utf8')).toContain('hot set 64 KiB taking 57%;');
+    expect(readFileSync(html, 'utf8')).toContain('hotset: 90% of writes to 64 KiB;');
   });
 
-  it('exits 1 on a runtime failure', () => {
-    const r = bgsnap('simulate', '--sweep', '--memory', '1MiB', '--html', join(dir, 'missing', 'dir', 'x.html'));
-    expect(r.code).toBe(1);
-    // The report's folder is checked before the runs, so a bad path fails at once.
-    expect(r.stderr).toMatch(/^error: ENOENT/);
+  it('exits 2 on an --html file in a folder that does not exist, before any run', () => {
+    const target = join(dir, 'missing', 'dir', 'x.html');
+    const r = bgsnap('simulate', '--sweep', '--ram', '1MiB', '--html', target);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe(`error: option '--html <file>': the folder ${JSON.stringify(join(dir, 'missing', 'dir'))} of ${JSON.stringify(target)} does not exist`);
     expect(r.stderr).not.toContain('[1/');
     expect(existsSync(join(dir, 'missing'))).toBe(false);
   });
