@@ -1,10 +1,31 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+/**
+ * The slow files: thread stress tests, the compiled CLI run as a process,
+ * the headless browser and SQLite under live writers. `npm test` runs them
+ * with the rest; `npm run test:quick` (the `quick` project) leaves them out.
+ */
+const slow = [
+  'test/threads/claimRace.test.ts',
+  'test/threads/cut.test.ts',
+  'test/threads/robustness.test.ts',
+  'test/**/*.cli.test.ts',
+  'test/sim/cli.test.ts',
+  'test/sqlite/cli.test.ts',
+  'test/cli/vcpus.test.ts',
+  'test/**/*.browser.test.ts',
+  'test/sqlite/live.test.ts',
+  'test/sqlite/full.test.ts',
+  'test/docs/**/*.test.ts',
+];
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
-    // The compiled CLI, built once for the tests that spawn it.
-    globalSetup: ['test/support/buildOnce.ts'],
+    projects: [
+      { extends: true, test: { name: 'quick', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, ...slow] } },
+      // The compiled CLI, built once for the tests that spawn it (all of them slow).
+      { extends: true, test: { name: 'slow', include: slow, globalSetup: ['test/support/buildOnce.ts'] } },
+    ],
   },
 });

@@ -8,7 +8,7 @@
  * dropped); its progress and result are just more events in the app.
  */
 import { exhaustMap, filter, interval, map, take, tap } from 'rxjs';
-import { MemorySink, PagedMemory, snapshot } from '../src';
+import { MemorySink, PagedMemory, snapshot } from 'bgsnap';
 
 const PAGE = 4096;
 const memory = new PagedMemory({ pageSize: PAGE, blocks: [{ name: 'ram', size: 32 << 20 }] });

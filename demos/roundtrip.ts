@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lastValueFrom, tap } from 'rxjs';
-import { FileSink, PagedMemory, restore, snapshot, verify } from '../src';
+import { FileSink, PagedMemory, restore, snapshot, verify } from 'bgsnap';
 
 const PAGE = 4096;
 const BLOCKS = [

@@ -28,13 +28,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { lastValueFrom, tap } from 'rxjs';
-import type { SnapshotStats } from '../src/pipeline/events';
-import { snapshot } from '../src/pipeline/snapshot';
-import { FileSink } from '../src/storage/FileSink';
-import { storageProfiles, type StorageProfileName } from '../src/storage/profiles';
-import { ThrottledSink } from '../src/storage/ThrottledSink';
-import type { StrategyName } from '../src/strategies';
-import { exportSqliteFiles, sqliteLayout, sqliteMemory } from '../src/sqlite';
+import { FileSink, snapshot, storageProfiles, ThrottledSink, type SnapshotStats, type StorageProfileName, type StrategyName } from 'bgsnap';
+import { exportSqliteFiles, sqliteLayout, sqliteMemory } from 'bgsnap/sqlite';
 import { CHECK_SQL, Field, LOG_ENTRIES, LOG_FIELDS, WORDS, Word, soundShop, type ShopData, type ShopReply, type ShopSize } from './sqlite/shop';
 
 const SNAPSHOTS = 4;

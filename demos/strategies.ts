@@ -11,7 +11,7 @@
  * page whose bulk write is in flight waits for that write: that is the tail.
  */
 import { filter, lastValueFrom, tap } from 'rxjs';
-import { MemorySink, PagedMemory, snapshot, ThrottledSink, type SnapshotStats } from '../src';
+import { MemorySink, PagedMemory, snapshot, ThrottledSink, type SnapshotStats } from 'bgsnap';
 
 const MiB = 1024 * 1024;
 const PAGE = 4096;

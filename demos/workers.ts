@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { filter, lastValueFrom } from 'rxjs';
-import { FileSink, PagedMemory, snapshot, verify, type WriterFaults } from '../src';
+import { FileSink, PagedMemory, snapshot, verify, type WriterFaults } from 'bgsnap';
 
 interface VcpuReport {
   readonly id: number;

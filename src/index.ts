@@ -69,6 +69,7 @@ export type { StallSummary } from './metrics/StallRecorder';
 
 // Errors.
 export {
+  CancelledError,
   CutViolationError,
   ForeignBufferError,
   OptionError,
@@ -77,6 +78,7 @@ export {
   SimulationStalledError,
   SinkError,
   SnapshotInProgressError,
+  StreamClosedError,
   TooManyWritersError,
   WriterDetachedError,
 } from './errors';
@@ -95,12 +97,3 @@ export type { SweepOptions, SweepRow } from './sim/sweep';
 export { sweepHtml } from './sim/htmlReport';
 export type { HtmlReportOptions } from './sim/htmlReport';
 export { VirtualClock } from './sim/VirtualClock';
-
-// Reports and tools the CLI is built from: progress, the comparison page, raw images.
-export { ProgressReporter, showProgress } from './cli/progress';
-export type { ProgressReporterOptions, ProgressStream } from './cli/progress';
-export { COMPARE_COLUMNS, compareHtml, compareRows, compareTable, RunRecorder, stallPercentiles } from './cli/report';
-export type { CompareReportOptions, CompareRun, ProgressSample, StallDistribution, StallPercentile } from './cli/report';
-export { writeRawImage } from './cli/rawImage';
-export type { RawBlock, RawImageOptions, RawImageReport } from './cli/rawImage';
-export { CancelledError, InvalidSnapshotError, OutputExistsError, SourceChangedError } from './cli/errors';

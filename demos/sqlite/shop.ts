@@ -6,9 +6,8 @@
  * and drops the order taken `keep` orders earlier, so that the database
  * stops growing while each transaction keeps writing pages all over it.
  */
-import type { WriterFaults } from '../../src/threads/attachMemory';
-import type { MemoryHandle } from '../../src/threads/handle';
-import type { SqliteLayout } from '../../src/sqlite';
+import type { MemoryHandle, WriterFaults } from 'bgsnap';
+import type { SqliteLayout } from 'bgsnap/sqlite';
 
 export const STOCK = 1_000_000;
 

@@ -6,8 +6,8 @@
  * `Word.Park` is set, for a benchmark's stop-the-world backup.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { attachMemory } from '../../src/threads/attachMemory';
-import { openSqlite, type SyncWriter } from '../../src/sqlite';
+import { attachMemory } from 'bgsnap';
+import { openSqlite, type SyncWriter } from 'bgsnap/sqlite';
 import { Field, LOG_ENTRIES, LOG_FIELDS, Word, orderSql, schemaSql, type ShopData, type ShopReply } from './shop';
 
 async function main(): Promise<void> {

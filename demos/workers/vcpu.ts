@@ -4,7 +4,7 @@
  * it can, until the flag in `stop` is set; then it reports what faults cost it.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { attachMemory, type MemoryHandle } from '../../src';
+import { attachMemory, type MemoryHandle } from 'bgsnap';
 
 let x = (workerData as { seed: number }).seed;
 const data = new Uint8Array(8);
