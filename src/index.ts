@@ -78,7 +78,6 @@ export {
   SimulationStalledError,
   SinkError,
   SnapshotInProgressError,
-  StreamClosedError,
   TooManyWritersError,
   WriterDetachedError,
 } from './errors';
