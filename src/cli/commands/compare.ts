@@ -12,7 +12,7 @@ import { compareHtml, compareTable } from '../report';
 import { throughputOf } from '../report/compareTable';
 import type { CompareRun } from '../report/types';
 import { compareRun, contenderName, contenders, type ComparedRun, type Contender } from '../run/compareRuns';
-import { addGuestOptions, checkFilePath, defaultPool, checkGuestFlags, guestConfig, POOL_DEFAULT_TEXT, type GuestFlags } from '../run/flags';
+import { addGuestOptions, checkFilePath, defaultPool, checkGuestFlags, guestConfig, POOL_ONE_MIB_TEXT, type GuestFlags } from '../run/flags';
 import { capacityOf, createGuest, runBytesOf, type Guest } from '../run/guest';
 import { formatCount } from '../run/report';
 import { figuresSpread, type FiguresSpread, type RunFigures } from '../run/spread';
@@ -44,7 +44,7 @@ export function registerCompare(program: Command): Command {
         'for each configuration, the run with the median stall p99. Ctrl-C cancels the run under way and exits 130.',
     );
   return addGuestOptions(command)
-    .option('--pool <sizes>', `copy pool sizes, a comma list; queue runs once, without a pool (default: 0, ${POOL_DEFAULT_TEXT}, 16MiB)`, parseList(parseSize))
+    .option('--pool <sizes>', `copy pool sizes, a comma list; queue runs once, without a pool (default: 0,1MiB,16MiB, where ${POOL_ONE_MIB_TEXT})`, parseList(parseSize))
     .option('--html <file>', 'write an HTML report with the plots')
     .option('--force', 'replace the --html file if it exists')
     .option('--json', 'print the comparison as JSON')

@@ -53,6 +53,8 @@ export function guestConfig(flags: GuestFlags) {
 
 /** The help text of `--pool`'s default, the same in every command. */
 export const POOL_DEFAULT_TEXT = '1MiB, or one page if pages are larger';
+/** The same, inside a list of defaults. */
+export const POOL_ONE_MIB_TEXT = '1MiB is one page if pages are larger';
 
 /** `--write-rate`: writes per second above 0, or `max` for full speed. */
 export function parseWriteRate(text: string): number | 'max' {
