@@ -80,7 +80,7 @@ async function main(): Promise<void> {
     await sleep(1000);
     const [startAt, startSeq] = [now(), committed()];
 
-    last = join(dir, `shop-${n}.snap`);
+    last = join(dir, `shop-${n}.bgsnap`);
     let stats: SnapshotStats | undefined;
     // The file, on this machine's disk or on a modelled device with as many writes in flight as it
     // takes at once (so that a fault's write waits behind those at most).

@@ -38,7 +38,7 @@ async function run(strategy: 'queue' | 'copy', vcpus: readonly Worker[]): Promis
   await new Promise((resolve) => setTimeout(resolve, 50)); // Let them write a while.
 
   // t0 is a safe point: each vCPU pauses at its next write while every page is protected.
-  const path = join(tmpdir(), `bgsnap-demo-workers-${process.pid}-${strategy}.snap`);
+  const path = join(tmpdir(), `bgsnap-demo-workers-${process.pid}-${strategy}.bgsnap`);
   const done = await lastValueFrom(snapshot(memory, new FileSink(path), { strategy }).pipe(filter((e) => e.type === 'done')));
   Atomics.store(stop, 0, 1);
   const reports = (await Promise.all(vcpus.map((w) => next<VcpuReport>(w)))).sort((a, b) => a.id - b.id);
