@@ -66,9 +66,10 @@ describe('bgsnap sqlite-export', () => {
     expect(blocks.code).toBe(1);
     expect(blocks.stderr).toMatch(/^error: Block "ram": no such block in the snapshot/);
 
+    // A snapshot that is not there is a usage error, named by its path.
     const missing = await bgsnap('sqlite-export', dir.file('missing.snap'), dir.file('bad'));
-    expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/^error: ENOENT/);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^error: no such file: ".*\/missing\.snap"\n/);
     // Nothing is created for a file that cannot be exported, not even the folder.
     expect(existsSync(dir.file('bad'))).toBe(false);
   });
@@ -90,12 +91,18 @@ describe('bgsnap sqlite-export', () => {
     const usage = /\nUsage: bgsnap sqlite-export \[options\] <file> <dir>\n/;
     const notDir = await bgsnap('sqlite-export', snap, snap);
     expect(notDir.code).toBe(2);
-    expect(notDir.stderr).toMatch(/^error: argument 'dir': ".*db\.snap" exists and is not a directory\n/);
+    expect(notDir.stderr).toMatch(/^error: argument 'dir': ".*db\.snap" is a file, expected a folder\n/);
     expect(notDir.stderr).toMatch(usage);
 
     const name = await bgsnap('sqlite-export', snap, dir.file('x'), '--name', 'a/b');
     expect(name.code).toBe(2);
     expect(name.stderr).toMatch(/^error: option '--name': expected a file name without a directory part, got "a\/b"\n/);
+
+    // DIR is created, but not the folder it is in.
+    const deep = await bgsnap('sqlite-export', snap, dir.file('no/such/folder'));
+    expect(deep.code).toBe(2);
+    expect(deep.stderr).toMatch(/^error: argument 'dir': the folder ".*\/no\/such" of ".*\/no\/such\/folder" does not exist\n/);
+    expect(existsSync(dir.file('no'))).toBe(false);
 
     const noDir = await bgsnap('sqlite-export', snap);
     expect(noDir.code).toBe(2);
