@@ -326,7 +326,11 @@ export class SnapshotRun {
       if (error) return this.fail(new SinkError('end', error));
       this.succeeded = true;
       this.emitProgress();
-      this.subscriber.next({ type: 'done', stats: this.stats() });
+      const stats = this.stats();
+      // The memory is let go before the host hears of the end, so that the next
+      // snapshot can start from `done` or `complete`.
+      this.teardown();
+      this.subscriber.next({ type: 'done', stats });
       this.subscriber.complete();
     };
     try {
