@@ -7,11 +7,12 @@ import type { PageBufferPool } from '../pool/contract';
 import { allocatePool } from '../pool/allocatePool';
 import type { StrategyContext } from '../strategies/Strategy';
 import type { PageRun, SaveVia, Sink } from '../storage/Sink';
-import { bulkRuns, type BulkRun } from './bulkRuns';
+import { BulkPass } from './bulkRuns';
 import { drainByPriority } from './drainByPriority';
 import type { SnapshotEvent, SnapshotStats } from './events';
 import { Fifo } from './Fifo';
 import type { ResolvedOptions } from './options';
+import { WriteSize } from './writeSize';
 
 /** One save handed to the sink; discriminated on how the page got there. */
 type SaveJob =
@@ -46,9 +47,13 @@ export class SnapshotRun {
   private readonly faultQueue = new Fifo<number>();
   /** Copies holding pool buffers, waiting for storage. Next priority. */
   private readonly copyQueue = new Fifo<SaveJob & { via: 'copy' }>();
-  /** The bulk pass, pulled one run per credit. Lowest priority. */
-  private bulk: Iterator<BulkRun, void> | undefined;
+  /** The bulk pass, pulled run by run to fill writes. Lowest priority, with a guaranteed share. */
+  private bulk: BulkPass | undefined;
   private bulkExhausted = false;
+  /** The size of the next write, following the storage. */
+  private writeSize: WriteSize | undefined;
+  /** The size the drain asked for the batch it hands over next. */
+  private batchSize = 1;
   /**
    * When the faults still waiting for each page were raised, for the stall
    * stats: the first per page, and any later ones apart, so that the common
@@ -136,20 +141,29 @@ export class SnapshotRun {
     });
     if (this.subscriber.closed) return () => this.cancel();
 
-    // Step 4: credits, fault queue, pending copies and the bulk pass, merged with priority.
-    this.bulk = bulkRuns(this.blocks, this.states, this.options.runPages);
-    const jobs$ = drainByPriority<SaveJob>({
+    // Step 4: credits, fault queue, pending copies and the bulk pass, merged with
+    // priority into writes that carry as much as they can: the write size follows
+    // the storage (cut while a fault waits), and the bulk pass has its share of each.
+    this.bulk = new BulkPass(this.blocks, this.states, this.options.runPages);
+    const writeSize = new WriteSize(this.options.write, this.sink.writeSize, this.pageSize, this.options.faultRunPages, this.sink.capacity);
+    this.writeSize = writeSize;
+    const batches = typeof this.sink.writeRuns === 'function';
+    const batches$ = drainByPriority<SaveJob>({
       capacity: this.sink.capacity,
       credits$: this.credits$,
       wake$: this.wake$,
-      sources: [() => this.nextFault(), () => this.copyQueue.shift(), () => this.nextBulk()],
+      sources: [(room) => this.nextFault(room), () => this.copyQueue.shift(), (room) => this.nextBulk(room)],
       weight: (job) => job.count,
+      batchWeight: () => (this.batchSize = writeSize.next(this.faultQueue.length !== 0)),
+      batchJobs: batches ? Infinity : 1,
+      lastShare: this.options.write.bulkShare,
       turnBudget: this.options.turnPages,
+      turnMs: this.options.write.turnMs,
       scheduler,
       onTurn: () => this.emitProgress(),
       onIdle: () => this.maybeFinish(),
     });
-    this.subscriptions.push(jobs$.subscribe((job) => this.write(job)));
+    this.subscriptions.push(batches$.subscribe((batch) => this.write(batch)));
     return () => this.cancel();
   }
 
@@ -199,7 +213,7 @@ export class SnapshotRun {
     }
   }
 
-  private nextFault(): SaveJob | undefined {
+  private nextFault(room: number): SaveJob | undefined {
     const states = this.states;
     for (let page = this.faultQueue.shift(); page !== undefined; page = this.faultQueue.shift()) {
       // Step 1: a page claimed since it was queued (a neighbour's fault write took it) is done.
@@ -208,7 +222,7 @@ export class SnapshotRun {
       // up to the fault run; writer threads may claim pages too, so each claim is atomic.
       const block = blockIndexOf(this.blocks, page);
       const { firstPage, pages } = this.blocks[block] as BlockInfo;
-      const limit = this.options.faultRunPages;
+      const limit = Math.max(1, Math.min(this.options.faultRunPages, room));
       let first = page;
       let end = page + 1;
       states[page] = PageState.Claimed;
@@ -220,51 +234,71 @@ export class SnapshotRun {
     return undefined;
   }
 
-  private nextBulk(): SaveJob | undefined {
+  private nextBulk(room: number): SaveJob | undefined {
     if (this.bulkExhausted || this.bulk === undefined) return undefined;
-    const next = this.bulk.next();
-    if (next.done === true) {
+    const next = this.bulk.next(room);
+    if (next === undefined) {
       this.bulkExhausted = true;
       return undefined;
     }
-    return { via: 'bulk', ...next.value };
+    return { via: 'bulk', ...next };
   }
 
-  /** Hands one job to the sink; its callback unprotects, returns buffers and gives the credit back. */
-  private write(job: SaveJob): void {
-    const block = this.blocks[job.block] as BlockInfo;
-    const data = job.via === 'copy' ? job.buffer : (this.session as ProtectionSession).view(job.page, job.count);
-    const run: PageRun = { block: job.block, page: job.page - block.firstPage, count: job.count, data, via: job.via };
+  /**
+   * Hands one write to the sink: the batch's runs, in priority order (faults,
+   * copies, bulk), as one `writeRuns` (or one `write` for a one-run batch);
+   * its callback unprotects, returns buffers and gives the credit back.
+   */
+  private write(batch: readonly SaveJob[]): void {
+    // What the write was given and what it holds, and when it left: for the write size.
+    const size = this.batchSize;
+    let pages = 0;
+    for (const job of batch) pages += job.count;
+    const handed = this.options.scheduler.now();
+    const runs = batch.map((job): PageRun => {
+      const block = this.blocks[job.block] as BlockInfo;
+      const data = job.via === 'copy' ? job.buffer : (this.session as ProtectionSession).view(job.page, job.count);
+      return { block: job.block, page: job.page - block.firstPage, count: job.count, data, via: job.via };
+    });
     this.inFlight++;
     this.writes++;
     let called = false;
     const done = (error?: Error | null): void => {
       if (called || this.phase !== 'running') return;
       called = true;
-      this.written(job, run, error);
+      this.written(batch, runs, error);
+      if (this.phase !== 'running') return;
+      // The sink kept up: the write size grows while no fault waits.
+      this.writeSize?.completed(size, this.options.scheduler.now() - handed, pages >= size, this.faultQueue.length !== 0);
+      // The credit goes back; the drain finishes the snapshot when nothing is left.
+      this.credits$.next();
     };
     try {
-      this.sink.write(run, done);
+      if (runs.length === 1) this.sink.write(runs[0] as PageRun, done);
+      else (this.sink.writeRuns as NonNullable<Sink['writeRuns']>).call(this.sink, runs, done);
     } catch (error) {
       // A sink that throws instead of calling back fails the write like any other error.
       done(error instanceof Error ? error : new Error(String(error)));
     }
   }
 
-  private written(job: SaveJob, run: PageRun, error: Error | null | undefined): void {
+  private written(batch: readonly SaveJob[], runs: readonly PageRun[], error: Error | null | undefined): void {
     this.inFlight--;
     if (error) return this.fail(new SinkError('write', error));
-    this.savedBy[job.via] += job.count;
-    if (this.options.detail) {
-      const name = (this.blocks[job.block] as BlockInfo).name;
-      const at = this.options.scheduler.now();
-      this.subscriber.next({ type: 'saved', block: name, page: run.page, count: job.count, via: job.via, at });
+    for (let i = 0; i < batch.length; i++) {
+      const job = batch[i] as SaveJob;
+      this.savedBy[job.via] += job.count;
+      if (this.options.detail) {
+        const name = (this.blocks[job.block] as BlockInfo).name;
+        const at = this.options.scheduler.now();
+        this.subscriber.next({ type: 'saved', block: name, page: (runs[i] as PageRun).page, count: job.count, via: job.via, at });
+      }
+      // A copied page was unprotected at its copy; its buffer goes back now.
+      if (job.via === 'copy') job.written();
+      else this.unprotect(job.page, job.count, job.via);
+      // An unprotect can release a writer whose next write fails the snapshot.
+      if (this.phase !== 'running') return;
     }
-    // A copied page was unprotected at its copy; its buffer goes back now.
-    if (job.via === 'copy') job.written();
-    else this.unprotect(job.page, job.count, job.via);
-    // The credit goes back; the drain finishes the snapshot when nothing is left.
-    this.credits$.next();
   }
 
   /** Unprotects pages, releasing their writers, and times the stalls of their faults. */

@@ -1,6 +1,6 @@
 import { PageState, type BlockInfo } from '../memory/contract';
 
-/** Contiguous unsaved pages of one block, claimed for one bulk write. */
+/** Contiguous unsaved pages of one block, claimed for one bulk record. */
 export interface BulkRun {
   /** Index of the block. */
   readonly block: number;
@@ -11,34 +11,61 @@ export interface BulkRun {
 
 /**
  * The bulk pass: one walk over every page, block by block. It is pulled one
- * run per credit, never pushed, so faults that arrive between pulls are served
+ * run at a time, never pushed, so faults that arrive between pulls are served
  * first. Pages that a fault already claimed, queued or saved are skipped; the
- * pages of each run are claimed as it is pulled.
+ * pages of each run are claimed as it is pulled, up to `maxRunPages` and the
+ * room the pull leaves (a write's free space), never across a block.
  */
-export function* bulkRuns(
-  blocks: readonly BlockInfo[],
-  states: Uint8Array,
-  maxRunPages: number,
-): Generator<BulkRun, void, void> {
-  for (let b = 0; b < blocks.length; b++) {
-    const { firstPage, pages } = blocks[b] as BlockInfo;
-    const end = firstPage + pages;
-    let p = firstPage;
-    while (p < end) {
+export class BulkPass {
+  private block = 0;
+  private page: number;
+  private done: boolean;
+
+  constructor(
+    private readonly blocks: readonly BlockInfo[],
+    private readonly states: Uint8Array,
+    private readonly maxRunPages: number,
+  ) {
+    this.page = blocks[0]?.firstPage ?? 0;
+    this.done = blocks.length === 0;
+  }
+
+  /** Whether the walk has passed the last page. */
+  get exhausted(): boolean {
+    return this.done;
+  }
+
+  /** Claims and returns the next run of at most `room` pages (at least one), or `undefined` once every page is passed. */
+  next(room: number): BulkRun | undefined {
+    const states = this.states;
+    while (!this.done) {
+      const { firstPage, pages } = this.blocks[this.block] as BlockInfo;
+      const end = firstPage + pages;
+      let p = this.page;
       // Step 1: skip what is no longer waiting for the bulk pass; claim the rest,
       // so neither a fault nor a later pull saves it again. Writer threads claim
       // pages too, so every claim is an atomic compare-and-exchange.
-      if (!claim(states, p)) {
-        p++;
+      while (p < end && !claim(states, p)) p++;
+      if (p === end) {
+        this.nextBlock();
         continue;
       }
-      // Step 2: extend the run over unclaimed pages, up to the run size and the block's end.
-      const limit = Math.min(end, p + maxRunPages);
+      // Step 2: extend the run over unclaimed pages, up to the run size, the room and the block's end.
+      const limit = Math.min(end, p + Math.max(1, Math.min(this.maxRunPages, room)));
       let q = p + 1;
       while (q < limit && claim(states, q)) q++;
-      yield { block: b, page: p, count: q - p };
-      p = q;
+      const block = this.block;
+      this.page = q;
+      if (q === end) this.nextBlock();
+      return { block, page: p, count: q - p };
     }
+    return undefined;
+  }
+
+  private nextBlock(): void {
+    this.block++;
+    if (this.block >= this.blocks.length) this.done = true;
+    else this.page = (this.blocks[this.block] as BlockInfo).firstPage;
   }
 }
 

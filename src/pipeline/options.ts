@@ -2,6 +2,7 @@ import type { SchedulerLike } from 'rxjs';
 import { OptionError } from '../errors';
 import { eventLoopScheduler } from '../scheduling/eventLoopScheduler';
 import { resolveStrategy, type StrategyName } from '../strategies';
+import { checkWriteOptions, type WriteOptions } from './writeSize';
 import type { Strategy } from '../strategies/Strategy';
 
 export interface SnapshotOptions {
@@ -46,6 +47,40 @@ export interface SnapshotOptions {
    */
   readonly turnBytes?: number;
   /**
+   * The smallest write, and the size a write is cut to while a fault waits
+   * (a writer waits for it). See `maxWriteBytes` for how the size moves.
+   * At least one page; rounded down to whole pages.
+   * @default 65536 (64 KiB), or `maxWriteBytes` if that is smaller
+   */
+  readonly minWriteBytes?: number;
+  /**
+   * The largest write: a sink write carries queued faults, pending copies and
+   * bulk pages together, as many records as fit, in that order. Its size
+   * starts at the sink's suggestion (`Sink.writeSize.start`, within these
+   * bounds; `ThrottledSink` derives one from its profile) or at
+   * `minWriteBytes`, doubles with each write that completes while no fault
+   * waits, up to this, and a write made while a fault waits is cut to
+   * `minWriteBytes`. At least one page; rounded down to whole pages.
+   * @default the sink's suggestion (`Sink.writeSize.max`), else 4194304 (4 MiB)
+   */
+  readonly maxWriteBytes?: number;
+  /**
+   * The share of every write owed to the bulk pass while it has pages left,
+   * however many faults and copies wait: the pass always progresses, so a
+   * snapshot ends in bounded time whatever the fault rate. `0` gives faults
+   * and copies strict priority. From 0 to 1.
+   * @default 0.25
+   */
+  readonly bulkShare?: number;
+  /**
+   * Milliseconds of work (on the scheduler's clock) handed to the sink in one
+   * event-loop turn before the pipeline yields, whatever the bytes: a sink
+   * that is slow to touch fresh memory cannot freeze the host. A turn also
+   * ends at `turnBytes`. Above 0.
+   * @default 4
+   */
+  readonly turnMs?: number;
+  /**
    * Emit `fault`, `saved` and `unprotected` events (one per fault or run).
    * Off, a snapshot emits only `started`, `progress` and `done`.
    * @default false
@@ -66,6 +101,8 @@ export interface ResolvedOptions {
   readonly runPages: number;
   readonly faultRunPages: number;
   readonly turnPages: number;
+  /** `minWriteBytes`, `maxWriteBytes`, `bulkShare`, `turnMs`: sized against the sink's hint at start (`WriteSize`). */
+  readonly write: WriteOptions;
   readonly detail: boolean;
   readonly scheduler: SchedulerLike;
 }
@@ -112,6 +149,7 @@ export function resolveOptions(options: SnapshotOptions | undefined, pageSize: n
   if (!Number.isSafeInteger(turnBytes) || turnBytes < pageSize) {
     throw new OptionError('turnBytes', `an integer of at least one page (${pageSize})`, turnBytes);
   }
+  const write = checkWriteOptions(options, pageSize);
   const detail = options.detail ?? false;
   if (typeof detail !== 'boolean') throw new OptionError('detail', 'a boolean', detail);
   const scheduler = options.scheduler ?? eventLoopScheduler;
@@ -124,6 +162,7 @@ export function resolveOptions(options: SnapshotOptions | undefined, pageSize: n
     runPages: Math.floor(runBytes / pageSize),
     faultRunPages: Math.floor(faultRunBytes / pageSize),
     turnPages: Math.floor(turnBytes / pageSize),
+    write,
     detail,
     scheduler,
   };

@@ -27,7 +27,8 @@ function release(waiting: ReleaseCallback | ReleaseCallback[]): void {
  * A memory with page geometry and protection state but no bytes: what the
  * simulator snapshots. It keeps one state byte per page (a plain
  * `Uint8Array`), so its size grows with the page count, not with the bytes it
- * stands for; `view` returns an empty array and `copy` does nothing.
+ * stands for; `view` returns an empty array and `copy` copies nothing, but
+ * under `simulate` it takes the time a real copy would (`copyBandwidth`).
  *
  * Its write barrier, `touch`, takes a callback instead of returning a promise,
  * so a writer blocked on a protected page resumes in virtual time, at the
@@ -50,6 +51,8 @@ export class GeometryMemory implements SnapshotMemory {
    */
   private readonly waiters = new Map<number, ReleaseCallback | ReleaseCallback[]>();
   private session: GeometrySession | null = null;
+  /** @internal What a page copy costs the simulation: set by `simulate` for its run. */
+  copyCost: (() => void) | undefined;
 
   constructor(options: GeometryMemoryOptions) {
     this.pageSize = checkPageSize(options?.pageSize ?? DEFAULT_PAGE_SIZE);
@@ -158,8 +161,10 @@ class GeometrySession implements ProtectionSession {
     return EMPTY;
   }
 
-  /** No bytes to copy. */
-  copy(): void {}
+  /** No bytes to copy; the simulation is charged the copy's time (`simulate`'s `copyBandwidth`). */
+  copy(): void {
+    this.memory.copyCost?.();
+  }
 
   unprotect(first: number, count: number): void {
     if (!this.closed) this.memory.unprotectPages(first, count);

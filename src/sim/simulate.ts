@@ -4,8 +4,10 @@ import { snapshot } from '../pipeline/snapshot';
 import type { SnapshotEvent, SnapshotStats } from '../pipeline/events';
 import { checkCapacity, checkSink } from '../storage/checkCapacity';
 import { resolveProfile, type StorageProfile, type StorageProfileName } from '../storage/profiles';
-import type { PageRun, SnapshotHeader, Sink, SinkCallback } from '../storage/Sink';
+import type { PageRun, SnapshotHeader, Sink, SinkCallback, WriteSizeHint } from '../storage/Sink';
 import { ThrottledSink } from '../storage/ThrottledSink';
+import { writeRunsTo } from '../storage/writeRuns';
+import { DEFAULT_MAX_WRITE_BYTES } from '../pipeline/writeSize';
 import type { StrategyName } from '../strategies';
 import type { Strategy } from '../strategies/Strategy';
 import { DiscardSink } from './DiscardSink';
@@ -43,6 +45,21 @@ export interface SimulateOptions {
    * @default 4194304 (4 MiB)
    */
   readonly turnBytes?: number;
+  /** The smallest write, as in `snapshot()`. @default 65536 (64 KiB) */
+  readonly minWriteBytes?: number;
+  /** The largest write, as in `snapshot()`. @default the device's suggestion (`ThrottledSink.writeSize`) */
+  readonly maxWriteBytes?: number;
+  /** The bulk pass's share of every write, as in `snapshot()`. @default 0.25 */
+  readonly bulkShare?: number;
+  /**
+   * Bytes per second a page copy runs at: every copy (the `copy` strategy's)
+   * takes `pageSize / copyBandwidth` of virtual time, during which the
+   * faulting writer waits and nothing else runs, as on a busy CPU. The
+   * default is a random 4 KiB page's copy measured here, about 1 µs
+   * (`../shared/LIMITS.md`).
+   * @default 4e9
+   */
+  readonly copyBandwidth?: number;
   /**
    * The storage device: `'hdd'`, `'ssd'`, `'nvme'` (see `storageProfiles`) or
    * `{ bandwidth, latency, queueDepth }`.
@@ -151,6 +168,10 @@ export function simulate(memory: GeometryMemory, options: SimulateOptions = {}):
   const memoryBytes = memory.pageCount * memory.pageSize;
   const workload = resolveWorkload(options.workload, memoryBytes);
   const { wrapStorage } = options;
+  const copyBandwidth = options.copyBandwidth ?? 4e9;
+  if (typeof copyBandwidth !== 'number' || !(copyBandwidth > 0)) {
+    throw new OptionError('copyBandwidth', 'a number of bytes per second above 0 (Infinity for free copies)', copyBandwidth);
+  }
   if (wrapStorage !== undefined && typeof wrapStorage !== 'function') {
     throw new OptionError('wrapStorage', 'a function from the device and the clock to a Sink', wrapStorage);
   }
@@ -182,9 +203,15 @@ export function simulate(memory: GeometryMemory, options: SimulateOptions = {}):
     runBytes: options.runBytes,
     faultRunBytes: options.faultRunBytes,
     turnBytes: options.turnBytes,
+    minWriteBytes: options.minWriteBytes,
+    maxWriteBytes: options.maxWriteBytes,
+    bulkShare: options.bulkShare,
     detail: options.detail ?? false,
     scheduler,
   });
+  // Every page copy takes its time on the clock: the faulting writer waits for it.
+  const copyMs = (memory.pageSize / copyBandwidth) * 1000;
+  memory.copyCost = copyMs > 0 ? () => scheduler.spend(copyMs) : undefined;
   const subscription = events$.subscribe({
     next: (event) => {
       if (event.type === 'done') {
@@ -202,7 +229,7 @@ export function simulate(memory: GeometryMemory, options: SimulateOptions = {}):
   if (failure === undefined) writers.start();
 
   // Step 4: run virtual time until the snapshot ends, or until it is seen never to.
-  const largestWrite = Math.max(options.runBytes ?? defaultRunBytes(memory.pageSize), options.faultRunBytes ?? memory.pageSize);
+  const largestWrite = Math.max(options.runBytes ?? defaultRunBytes(memory.pageSize), options.maxWriteBytes ?? sink.writeSize?.max ?? DEFAULT_MAX_WRITE_BYTES, options.faultRunBytes ?? memory.pageSize);
   const limits = stallLimits(memory, storage, capacity, largestWrite);
   try {
     for (;;) {
@@ -221,6 +248,7 @@ export function simulate(memory: GeometryMemory, options: SimulateOptions = {}):
     // The writers first, so that the pages unprotected by the cancel leave them idle.
     writers.stop();
     subscription.unsubscribe();
+    memory.copyCost = undefined;
   }
   if (failure !== undefined) throw failure.error;
   // The loop ends with the snapshot's error, thrown above, or its `done`.
@@ -259,7 +287,7 @@ export interface StallLimits {
 /**
  * The limits for a snapshot of `memory` on `storage` with `capacity` writes
  * in flight, both far past anything a working pipeline reaches:
- * - No progress: 1000 × `capacity` × (latency + runBytes / bandwidth), at
+ * - No progress: 1000 × `capacity` × (latency + largest write / bandwidth), at
  *   least 1 s. A working pipeline hands a write over whenever one completes
  *   and work is left, and ends the sink once the last completes, so it never
  *   goes longer without a hand-over than its in-flight writes take one after
@@ -286,14 +314,27 @@ export function stallLimits(memory: GeometryMemory, storage: Required<StoragePro
 class ProgressSink implements Sink {
   /** Virtual time of the last `start`, `write` or `end`. */
   lastAt = 0;
+  /** Present when the storage takes several runs as one write. */
+  readonly writeRuns?: (runs: readonly PageRun[], done: SinkCallback) => void;
 
   constructor(
     private readonly inner: Sink,
     private readonly clock: VirtualClock,
-  ) {}
+  ) {
+    if (typeof inner.writeRuns === 'function') {
+      this.writeRuns = (runs, done) => {
+        this.lastAt = this.clock.now();
+        writeRunsTo(this.inner, runs, done);
+      };
+    }
+  }
 
   get capacity(): number {
     return this.inner.capacity;
+  }
+
+  get writeSize(): WriteSizeHint | undefined {
+    return this.inner.writeSize;
   }
 
   start(header: SnapshotHeader): void {

@@ -11,7 +11,7 @@ export function resultRows(result: SimulationResult): string[][] {
     ['memory', `${formatBytes(stats.totalPages * stats.pageSize)} (${pages})`],
     ['strategy', stats.strategy],
     ['storage', `${storage.name ?? 'custom'}: ${formatBandwidth(storage.bandwidth)}, ${formatMs(storage.latency)} per write, queue depth ${storage.queueDepth}; ${result.capacity} in flight`],
-    ['workload', `${w.writers} writers × ${w.writesPerSecond} writes/s, ${w.distribution}${w.hotSetBytes > 0 ? `, hot set ${formatBytes(w.hotSetBytes)} taking ${formatShare(w.hotShare)}` : ''}; seed ${result.seed}`],
+    ['workload', `${w.writers} writers × ${Number.isInteger(w.writesPerSecond) ? w.writesPerSecond : Number(w.writesPerSecond.toPrecision(3))} writes/s, ${w.distribution}${w.hotSetBytes > 0 ? `, hot set ${formatBytes(w.hotSetBytes)} taking ${formatShare(w.hotShare)}` : ''}; seed ${result.seed}`],
     ['duration', `${formatDuration(stats.durationMs)} (virtual)`],
     ['saved', `bulk ${stats.saved.bulk}, fault ${stats.saved.fault}, copy ${stats.saved.copy} pages in ${stats.writes} writes`],
     ['faults', String(stats.faults)],

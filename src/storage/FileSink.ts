@@ -187,14 +187,22 @@ export class FileSink implements Sink {
   }
 
   write(run: PageRun, done: SinkCallback): void {
+    this.writeRuns([run], done);
+  }
+
+  /** The runs' records, in order, in the batch; one credit, whose `done` runs when the OS write holding the last of them completes. */
+  writeRuns(runs: readonly PageRun[], done: SinkCallback): void {
     if (this.current !== 'open' || this.failure !== undefined) {
       return done(this.failure ?? new Error(`FileSink cannot write: it is ${this.current}`));
     }
-    // Step 1: the run's records, as chunks that point into the run's bytes.
-    let bytes: number;
+    // Step 1: the runs' records, as chunks that point into the runs' bytes.
+    let bytes = 0;
+    const mark = this.batch.length;
     try {
-      bytes = (this.encoder as RecordEncoder).encode(run, this.batch);
+      for (const run of runs) bytes += (this.encoder as RecordEncoder).encode(run, this.batch);
     } catch (error) {
+      // Records are append-only: none of this write's goes out.
+      this.batch.length = mark;
       return done(error as Error);
     }
     this.batchBytes += bytes;

@@ -1,6 +1,6 @@
 import { checkCapacity } from './checkCapacity';
 import { ImageStore } from './ImageStore';
-import type { PageRun, SnapshotHeader, Sink, SinkCallback } from './Sink';
+import type { PageRun, SnapshotHeader, Sink, SinkCallback, WriteSizeHint } from './Sink';
 
 export interface MemorySinkOptions {
   /**
@@ -21,6 +21,12 @@ export type SinkState = 'idle' | 'open' | 'ended' | 'aborted';
  */
 export class MemorySink implements Sink {
   readonly capacity: number;
+  /**
+   * Writes of up to 1 MiB: a write is one synchronous copy, and into fresh
+   * memory (first touch) 1 MiB costs about 2.5 ms, so one write never blocks
+   * the event loop for long (`../shared/LIMITS.md`).
+   */
+  readonly writeSize: WriteSizeHint = { max: 1024 * 1024 };
   private readonly images = new ImageStore();
   private current: SinkState = 'idle';
   private header: SnapshotHeader | undefined;
@@ -58,6 +64,13 @@ export class MemorySink implements Sink {
 
   write(run: PageRun, done: SinkCallback): void {
     this.images.store(run);
+    this.runs++;
+    done();
+  }
+
+  /** Stores the runs in order; one write, completed synchronously. */
+  writeRuns(runs: readonly PageRun[], done: SinkCallback): void {
+    for (const run of runs) this.images.store(run);
     this.runs++;
     done();
   }

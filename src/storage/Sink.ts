@@ -41,12 +41,24 @@ export interface PageRun {
 export type SinkCallback = (error?: Error | null) => void;
 
 /**
+ * Write sizes that suit a sink's storage, in bytes: where the pipeline's
+ * write size starts (`start`) and how far it may grow (`max`). Options given
+ * to `snapshot()` (`minWriteBytes`, `maxWriteBytes`) win over them.
+ */
+export interface WriteSizeHint {
+  readonly start?: number;
+  readonly max?: number;
+}
+
+/**
  * The sink contract: where a snapshot's pages go. The pipeline never has more
  * than `capacity` writes outstanding; each `done` gives one credit back.
  */
 export interface Sink {
   /** Most writes accepted in flight at once; an integer from 1 up. */
   readonly capacity: number;
+  /** Write sizes that suit the storage, if the sink knows them (see `WriteSizeHint`). */
+  readonly writeSize?: WriteSizeHint;
   /** Called once at t0, before any write. May throw to refuse the snapshot. */
   start(header: SnapshotHeader): void;
   /**
@@ -54,6 +66,14 @@ export interface Sink {
    * synchronously. A `write` that throws counts as a failed write.
    */
   write(run: PageRun, done: SinkCallback): void;
+  /**
+   * Stores several runs as one write (their records appended in the order
+   * given), taking one credit; calls `done` once, when all of them are
+   * stored, or with the first error. A sink that has it gets writes that
+   * carry faults, copies and bulk pages together; one without it gets one
+   * run per `write`. A `writeRuns` that throws counts as a failed write.
+   */
+  writeRuns?(runs: readonly PageRun[], done: SinkCallback): void;
   /** Called after the last write completed: finish the output, then call `done`. */
   end(done: SinkCallback): void;
   /**

@@ -14,7 +14,8 @@ export interface VirtualSinkOptions {
    */
   readonly capacity?: number;
   /**
-   * Scheduler ticks one write takes: a number, or a function of the run.
+   * Scheduler ticks one write takes: a number, or a function of the run (for
+   * a write of several runs, `writeRuns`, the largest of theirs).
    * @default 1
    */
   readonly latency?: number | ((run: PageRun) => number);
@@ -24,12 +25,14 @@ export interface VirtualSinkOptions {
    * @default true
    */
   readonly keepImage?: boolean;
-  /** Fails the write for which it returns an error (`index` counts writes from 0). */
+  /** Fails the write for which it returns an error, for any of its runs (`index` counts writes from 0). */
   readonly fail?: (run: PageRun, index: number) => Error | undefined;
 }
 
 /** One completed write, as the virtual sink logged it. */
 export interface WriteRecord {
+  /** Which write of the snapshot carried the run, from 0: runs of one `writeRuns` share it. */
+  readonly write: number;
   readonly block: number;
   readonly page: number;
   readonly count: number;
@@ -92,11 +95,21 @@ export class VirtualSink implements Sink {
   }
 
   write(run: PageRun, done: SinkCallback): void {
+    this.writeRuns([run], done);
+  }
+
+  /** Stores the runs as one write: one latency, one log entry per run, all with the same `write`. */
+  writeRuns(runs: readonly PageRun[], done: SinkCallback): void {
     const index = this.writes++;
     const startedAt = this.scheduler.now();
     this.inFlight++;
     if (this.inFlight > this.peakInFlight) this.peakInFlight = this.inFlight;
-    const failure = this.fail?.(run, index);
+    let failure: Error | undefined;
+    let latency = 0;
+    for (const run of runs) {
+      failure ??= this.fail?.(run, index);
+      latency = Math.max(latency, this.latency(run));
+    }
     let completed = false;
     // eslint-disable-next-line prefer-const -- read by the callback, which may run before `schedule` returns
     let action: Subscription | undefined;
@@ -105,10 +118,13 @@ export class VirtualSink implements Sink {
       if (action !== undefined) this.pending.delete(action);
       this.inFlight--;
       if (failure !== undefined) return done(failure);
-      if (this.keepImage) this.images.store(run);
-      this.log.push({ block: run.block, page: run.page, count: run.count, via: run.via, startedAt, doneAt: this.scheduler.now() });
+      const doneAt = this.scheduler.now();
+      for (const run of runs) {
+        if (this.keepImage) this.images.store(run);
+        this.log.push({ write: index, block: run.block, page: run.page, count: run.count, via: run.via, startedAt, doneAt });
+      }
       done();
-    }, this.latency(run));
+    }, latency);
     if (!completed) this.pending.add(action);
   }
 

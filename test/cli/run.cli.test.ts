@@ -101,14 +101,18 @@ describe('bgsnap run', () => {
   });
 
   it('prints a text report, then the verification', () => {
-    const r = bgsnap('run', ...SMALL, '--strategy', 'queue', '--vcpus', '3', '--workload', 'hotset', '--out', 'text.bgsnap');
+    const r = bgsnap('run', ...SMALL, '--strategy', 'queue', '--vcpus', '3', '--workload', 'hotset', '--write-rate', '4999.87654', '--out', 'text.bgsnap');
     expect(r.code).toBe(0);
+    // Figures rounded to three significant digits: no unrounded float, and one unit family (MiB, MiB/s).
+    expect(r.stdout).not.toMatch(/\d\.\d{3,}/);
+    expect(r.stdout).not.toMatch(/\b(MB|GB|kB)\b/);
     const labels = r.stdout
       .trimEnd()
       .split('\n')
       .map((line) => /^ *(\S+(?: \S+)*?) {2,}/.exec(line)?.[1] ?? line.slice(0, 3));
     expect(labels).toEqual(['guest', 'snapshot', 'duration', 'throughput', 't0 pause', 'cut', 'faults', 'saved', 'writer stall', 'vCPU 0', 'vCPU 1', 'vCPU 2', 'pool peak', 'file', 'ok:']);
     expect(r.stdout).toMatch(/^guest +16 MiB \(4096 pages of 4 KiB\), 3 vCPUs, hotset at 5000 writes\/s each; seed 1$/m);
+    expect(r.stdout).toMatch(/^throughput +[\d.]+ (MiB|GiB)\/s \(16 MiB in \d+ writes\)$/m);
     expect(r.stdout).toMatch(/^snapshot +queue to "text.bgsnap" on nvme storage, 16 writes in flight$/m);
     expect(r.stdout).toMatch(/^pool peak +- \(no pool\)$/m);
     expect(r.stdout).toMatch(new RegExp(`^file +${statSync(path('text.bgsnap')).size} bytes `, 'm'));

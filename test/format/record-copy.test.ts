@@ -16,7 +16,8 @@ it('keeps copied records intact after the iteration has moved on', async () => {
   const memory = new PagedMemory({ pageSize: 4096, blocks: [{ name: 'ram', size: 1024 * 4096 }] });
   const bytes = memory.block('ram').bytes;
   for (let p = 0; p < 1024; p++) if (p % 4 !== 3) bytes[p * 4096] = (p >> 6) + 1;
-  const outcome = await runToEnd(snapshot(memory, new FileSink(path)));
+  // Writes of whole runs from the first one, so every record is a full run.
+  const outcome = await runToEnd(snapshot(memory, new FileSink(path), { minWriteBytes: 256 * 1024 }));
   expect(outcome.kind).toBe('done');
 
   const file = await openSnapshot(path);

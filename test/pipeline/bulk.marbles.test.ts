@@ -12,7 +12,7 @@ describe('bulk pass', () => {
   it('saves pages in order with capacity 1', marbles((m) => {
     const memory = numberedMemory(4);
     const sink = new VirtualSink({ scheduler: m.scheduler, capacity: 1, latency: LATENCY });
-    const saved$ = snapshot(memory, sink, { strategy: 'queue', runBytes: 512, detail: true, scheduler: m.scheduler });
+    const saved$ = snapshot(memory, sink, { strategy: 'queue', runBytes: 512, maxWriteBytes: 512, detail: true, scheduler: m.scheduler });
     m.expect(saved$.pipe(only('saved'))).toBeObservable(
       '     -----a----b----c----(d|)',
       { a: 'bulk 0', b: 'bulk 1', c: 'bulk 2', d: 'bulk 3' },
@@ -23,7 +23,7 @@ describe('bulk pass', () => {
   it('saves pages in order with capacity 2', marbles((m) => {
     const memory = numberedMemory(4);
     const sink = new VirtualSink({ scheduler: m.scheduler, capacity: 2, latency: LATENCY });
-    const saved$ = snapshot(memory, sink, { strategy: 'queue', runBytes: 512, detail: true, scheduler: m.scheduler });
+    const saved$ = snapshot(memory, sink, { strategy: 'queue', runBytes: 512, maxWriteBytes: 512, detail: true, scheduler: m.scheduler });
     m.expect(saved$.pipe(only('saved'))).toBeObservable(
       '     -----(ab)-(cd|)',
       { a: 'bulk 0', b: 'bulk 1', c: 'bulk 2', d: 'bulk 3' },
@@ -34,7 +34,7 @@ describe('bulk pass', () => {
   it('coalesces contiguous pages into runs within a block', marbles((m) => {
     const memory = numberedMemory(5);
     const sink = new VirtualSink({ scheduler: m.scheduler, capacity: 1, latency: LATENCY });
-    const saved$ = snapshot(memory, sink, { strategy: 'queue', runBytes: 1024, detail: true, scheduler: m.scheduler });
+    const saved$ = snapshot(memory, sink, { strategy: 'queue', runBytes: 1024, maxWriteBytes: 1024, detail: true, scheduler: m.scheduler });
     m.expect(saved$.pipe(only('saved'))).toBeObservable(
       '     -----a----b----(c|)',
       { a: 'bulk 0+2', b: 'bulk 2+2', c: 'bulk 4' },
@@ -45,7 +45,7 @@ describe('bulk pass', () => {
   it('unprotects each bulk run when its write completes', marbles((m) => {
     const memory = numberedMemory(3);
     const sink = new VirtualSink({ scheduler: m.scheduler, capacity: 1, latency: LATENCY });
-    const events$ = snapshot(memory, sink, { strategy: 'copy', runBytes: 512, detail: true, scheduler: m.scheduler });
+    const events$ = snapshot(memory, sink, { strategy: 'copy', runBytes: 512, maxWriteBytes: 512, detail: true, scheduler: m.scheduler });
     m.expect(events$.pipe(only('unprotected'))).toBeObservable(
       '     -----a----b----(c|)',
       { a: 'u:bulk 0', b: 'u:bulk 1', c: 'u:bulk 2' },

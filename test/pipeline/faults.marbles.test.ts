@@ -13,7 +13,7 @@ describe('faults', () => {
     const memory = numberedMemory(4);
     const sink = new VirtualSink({ scheduler: m.scheduler, capacity: 1, latency: LATENCY });
     m.hot('    --w').subscribe(() => void memory.write('ram', 3 * 512, W));
-    const saved$ = snapshot(memory, sink, { strategy: 'queue', runBytes: 512, detail: true, scheduler: m.scheduler });
+    const saved$ = snapshot(memory, sink, { strategy: 'queue', runBytes: 512, maxWriteBytes: 512, detail: true, scheduler: m.scheduler });
     m.expect(saved$.pipe(only('saved'))).toBeObservable(
       '        -----a----b----c----(d|)',
       { a: 'bulk 0', b: 'fault 3', c: 'bulk 1', d: 'bulk 2' },
@@ -28,7 +28,7 @@ describe('faults', () => {
       void memory.write('ram', 2 * 512, W);
       void memory.write('ram', 3 * 512, W);
     });
-    const saved$ = snapshot(memory, sink, { strategy: 'copy', poolPages: 2, runBytes: 512, detail: true, scheduler: m.scheduler });
+    const saved$ = snapshot(memory, sink, { strategy: 'copy', poolPages: 2, runBytes: 512, maxWriteBytes: 512, detail: true, scheduler: m.scheduler });
     m.expect(saved$.pipe(only('saved'))).toBeObservable(
       '        -----a----b----c----(d|)',
       { a: 'bulk 0', b: 'copy 2', c: 'copy 3', d: 'bulk 1' },
@@ -44,7 +44,7 @@ describe('faults', () => {
       void memory.write('ram', 2 * 512, W);
       void memory.write('ram', 3 * 512, W);
     });
-    const events$ = snapshot(memory, sink, { strategy: 'copy', poolPages: 1, runBytes: 512, detail: true, scheduler: m.scheduler });
+    const events$ = snapshot(memory, sink, { strategy: 'copy', poolPages: 1, runBytes: 512, maxWriteBytes: 512, detail: true, scheduler: m.scheduler });
     m.expect(events$.pipe(only('saved'))).toBeObservable(
       '        -----a----b----c----(d|)',
       { a: 'bulk 0', b: 'fault 3', c: 'copy 2', d: 'bulk 1' },
@@ -56,7 +56,7 @@ describe('faults', () => {
     const memory = numberedMemory(3);
     const sink = new VirtualSink({ scheduler: m.scheduler, capacity: 1, latency: LATENCY });
     m.hot('    -------w').subscribe(() => void memory.write('ram', 0, W));
-    const events$ = snapshot(memory, sink, { strategy: 'queue', runBytes: 512, detail: true, scheduler: m.scheduler });
+    const events$ = snapshot(memory, sink, { strategy: 'queue', runBytes: 512, maxWriteBytes: 512, detail: true, scheduler: m.scheduler });
     m.expect(events$.pipe(only('fault', 'saved'))).toBeObservable(
       '        -----a----b----(c|)',
       { a: 'bulk 0', b: 'bulk 1', c: 'bulk 2' },
@@ -68,7 +68,7 @@ describe('faults', () => {
     const memory = numberedMemory(2);
     const sink = new VirtualSink({ scheduler: m.scheduler, capacity: 1, latency: LATENCY });
     m.hot('    --w').subscribe(() => void memory.write('ram', 0, W));
-    const events$ = snapshot(memory, sink, { strategy: 'copy', runBytes: 512, detail: true, scheduler: m.scheduler });
+    const events$ = snapshot(memory, sink, { strategy: 'copy', runBytes: 512, maxWriteBytes: 512, detail: true, scheduler: m.scheduler });
     m.expect(events$.pipe(only('fault', 'saved', 'unprotected'))).toBeObservable(
       '        --f--(su)-(tv|)',
       { f: 'f0', s: 'bulk 0', u: 'u:bulk 0', t: 'bulk 1', v: 'u:bulk 1' },
@@ -81,7 +81,7 @@ describe('faults', () => {
     const sink = new VirtualSink({ scheduler: m.scheduler, capacity: 1, latency: LATENCY });
     m.hot('    -abc').subscribe((v) => void memory.write('ram', 3 * 512 + v.charCodeAt(0), W));
     let stats: SnapshotStats | undefined;
-    const events$ = snapshot(memory, sink, { strategy: 'queue', runBytes: 512, detail: true, scheduler: m.scheduler }).pipe(
+    const events$ = snapshot(memory, sink, { strategy: 'queue', runBytes: 512, maxWriteBytes: 512, detail: true, scheduler: m.scheduler }).pipe(
       tap((e: SnapshotEvent) => { if (e.type === 'done') stats = e.stats; }),
     );
     m.expect(events$.pipe(only('fault', 'saved'))).toBeObservable(
@@ -104,11 +104,14 @@ describe('faults', () => {
       strategy: 'queue',
       runBytes: 512,
       faultRunBytes: 3 * 512,
+      minWriteBytes: 512,
+      maxWriteBytes: 3 * 512,
       detail: true,
       scheduler: m.scheduler,
     });
+    // The write after the fault's has room for two pages: bulk 1 and 2 share it.
     m.expect(saved$.pipe(only('saved'))).toBeObservable(
-      '        -----a----b----c----(d|)',
+      '        -----a----b----(cd|)',
       { a: 'bulk 0', b: 'fault 3+3', c: 'bulk 1', d: 'bulk 2' },
     );
   }));
@@ -116,7 +119,7 @@ describe('faults', () => {
   // Rule: a queued fault inside another fault's run is served by that write:
   // one save, and both pages are unprotected when it completes.
   it('serves a queued neighbour with the fault run that covers it', marbles((m) => {
-    const memory = numberedMemory(6);
+    const memory = numberedMemory(5);
     const sink = new VirtualSink({ scheduler: m.scheduler, capacity: 1, latency: LATENCY });
     m.hot('    --w').subscribe(() => {
       void memory.write('ram', 3 * 512, W);
@@ -126,17 +129,19 @@ describe('faults', () => {
       strategy: 'queue',
       runBytes: 512,
       faultRunBytes: 2 * 512,
+      minWriteBytes: 512,
+      maxWriteBytes: 2 * 512,
       detail: true,
       scheduler: m.scheduler,
     });
+    // The write after the fault's has room for two pages: bulk 1 and 2 share it.
     m.expect(events$.pipe(only('saved', 'unprotected'))).toBeObservable(
-      '        -----(su)-(tv)-(bw)-(cx)-(dy|)',
+      '        -----(su)-(tv)-(bwcx|)',
       {
         s: 'bulk 0', u: 'u:bulk 0',
         t: 'fault 3+2', v: 'u:fault 3+2',
         b: 'bulk 1', w: 'u:bulk 1',
         c: 'bulk 2', x: 'u:bulk 2',
-        d: 'bulk 5', y: 'u:bulk 5',
       },
     );
   }));

@@ -40,7 +40,7 @@ describe('snapshot lifecycle', () => {
     const events: SnapshotEvent[] = [];
     let error: unknown;
     let protectedAtError: boolean | undefined;
-    snapshot(memory, sink, { strategy: 'queue', runBytes: 512, scheduler }).subscribe({
+    snapshot(memory, sink, { strategy: 'queue', runBytes: 512, maxWriteBytes: 512, scheduler }).subscribe({
       next: (e) => events.push(e),
       error: (e: unknown) => {
         error = e;
@@ -79,7 +79,7 @@ describe('snapshot lifecycle', () => {
     // Pages saved so far, as the snapshot reports them while it runs.
     let saved = 0;
     let done = false;
-    const events$ = snapshot(memory, sink, { turnBytes: 16 * 4096, runBytes: 4096 }).pipe(
+    const events$ = snapshot(memory, sink, { turnBytes: 16 * 4096, runBytes: 4096, maxWriteBytes: 4096 }).pipe(
       tap((e) => {
         if (e.type === 'progress') saved = e.savedPages;
         if (e.type === 'done') done = true;
@@ -110,7 +110,7 @@ describe('snapshot lifecycle', () => {
     const atT0 = copyBlocks(memory);
     const sink = new MemorySink();
     const types: string[] = [];
-    snapshot(memory, sink, { runBytes: 512, turnBytes: 1024, scheduler: queueScheduler }).subscribe((e) => types.push(e.type));
+    snapshot(memory, sink, { runBytes: 512, maxWriteBytes: 512, turnBytes: 1024, scheduler: queueScheduler }).subscribe((e) => types.push(e.type));
     expect(types.at(-1)).toBe('done');
     expectSameBytes((name) => sink.image(name), atT0);
     expectAllUnprotected(memory);
@@ -121,7 +121,7 @@ describe('snapshot lifecycle', () => {
     const scheduler = new VirtualTimeScheduler();
     const memory = numberedMemory(4);
     const types: string[] = [];
-    snapshot(memory, new MemorySink(), { runBytes: 512, turnBytes: 1024, scheduler }).subscribe((e) => types.push(e.type));
+    snapshot(memory, new MemorySink(), { runBytes: 512, maxWriteBytes: 512, turnBytes: 1024, scheduler }).subscribe((e) => types.push(e.type));
     scheduler.flush();
     expect(types).toEqual(['started', 'progress', 'progress', 'progress', 'done']);
   });

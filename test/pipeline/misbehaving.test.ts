@@ -14,7 +14,7 @@ async function run(makeSink: (scheduler: VirtualTimeScheduler) => Sink, strategy
   const events: SnapshotEvent[] = [];
   let error: unknown;
   let completed = false;
-  snapshot(memory, sink, { strategy, runBytes: 512, scheduler }).subscribe({
+  snapshot(memory, sink, { strategy, runBytes: 512, maxWriteBytes: 512, scheduler }).subscribe({
     next: (e) => events.push(e),
     error: (e: unknown) => (error = e),
     complete: () => (completed = true),

@@ -14,7 +14,7 @@ describe('when pages are unprotected', () => {
     const memory = numberedMemory(4);
     const sink = new VirtualSink({ scheduler: m.scheduler, capacity: 1, latency: 5 });
     m.hot('    --w').subscribe(() => void memory.write('ram', PAGE3, W));
-    const events$ = snapshot(memory, sink, { strategy: 'queue', runBytes: 512, detail: true, scheduler: m.scheduler });
+    const events$ = snapshot(memory, sink, { strategy: 'queue', runBytes: 512, maxWriteBytes: 512, detail: true, scheduler: m.scheduler });
     m.expect(events$.pipe(only('fault', 'unprotected'))).toBeObservable(
       '        --f--a----b----c----(d|)',
       { f: 'f3', a: 'u:bulk 0', b: 'u:fault 3', c: 'u:bulk 1', d: 'u:bulk 2' },
@@ -33,7 +33,7 @@ describe('when pages are unprotected', () => {
     const memory = numberedMemory(4);
     const sink = new VirtualSink({ scheduler: m.scheduler, capacity: 1, latency: 6 });
     m.hot('    --w').subscribe(() => void memory.write('ram', PAGE3, W));
-    const events$ = snapshot(memory, sink, { strategy: 'copy', runBytes: 512, detail: true, scheduler: m.scheduler });
+    const events$ = snapshot(memory, sink, { strategy: 'copy', runBytes: 512, maxWriteBytes: 512, detail: true, scheduler: m.scheduler });
     m.expect(events$.pipe(only('fault', 'unprotected', 'saved'))).toBeObservable(
       '        --(fu)(sa)--c-----(tb)--(vd|)',
       { f: 'f3', u: 'u:copy 3', s: 'bulk 0', a: 'u:bulk 0', c: 'copy 3', t: 'bulk 1', b: 'u:bulk 1', v: 'bulk 2', d: 'u:bulk 2' },
@@ -50,7 +50,7 @@ describe('when pages are unprotected', () => {
     const memory = numberedMemory(8);
     const sink = new VirtualSink({ scheduler: m.scheduler, capacity: 2, latency: 3 });
     m.hot('    -abcdefg').subscribe((v) => void memory.write('ram', (v.charCodeAt(0) - 96) * 512, W));
-    const events$ = snapshot(memory, sink, { strategy: 'copy', poolPages: 3, runBytes: 512, scheduler: m.scheduler });
+    const events$ = snapshot(memory, sink, { strategy: 'copy', poolPages: 3, runBytes: 512, maxWriteBytes: 512, scheduler: m.scheduler });
     m.expect(events$.pipe(only('done'))).toBeObservable('------------(d|)', { d: 'done' });
     m.flush();
     expect(sink.maxInFlight).toBe(2);
@@ -65,7 +65,7 @@ describe('when pages are unprotected', () => {
     let pool: PageBufferPool | undefined;
     const watched: Strategy = { ...copyStrategy, serve: (faults$, context) => ((pool = context.pool), copyStrategy.serve(faults$, context)) };
     m.hot('    --ab').subscribe((v) => void memory.write('ram', v === 'a' ? PAGE3 : 2 * 512, W));
-    const events$ = snapshot(memory, sink, { strategy: watched, poolPages: 1, runBytes: 512, detail: true, scheduler: m.scheduler });
+    const events$ = snapshot(memory, sink, { strategy: watched, poolPages: 1, runBytes: 512, maxWriteBytes: 512, detail: true, scheduler: m.scheduler });
     m.expect(events$.pipe(only('saved', 'done')), '^------!').toBeObservable(
       '        -----a--',
       { a: 'bulk 0' },

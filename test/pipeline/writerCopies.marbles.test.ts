@@ -78,7 +78,7 @@ describe('pages writer threads copied themselves', () => {
       if (v === 'c') expect(w.writerCopies(3)).toBe(true);
       borrowed.push(w.pool()?.borrowed ?? -1);
     });
-    const events$ = snapshot(w.memory, sink, { strategy: 'copy', poolPages: 1, runBytes: 512, detail: true, scheduler: m.scheduler }).pipe(share());
+    const events$ = snapshot(w.memory, sink, { strategy: 'copy', poolPages: 1, runBytes: 512, maxWriteBytes: 512, detail: true, scheduler: m.scheduler }).pipe(share());
     m.expect(events$.pipe(only('fault'))).toBeObservable(
       '        --f-----------------|',
       { f: 'f3' },
@@ -108,7 +108,7 @@ describe('pages writer threads copied themselves', () => {
       if (v === 'c') report = w.writerClaims(1);
       else report?.();
     });
-    const events$ = snapshot(w.memory, sink, { strategy: 'copy', poolPages: 1, runBytes: 512, detail: true, scheduler: m.scheduler });
+    const events$ = snapshot(w.memory, sink, { strategy: 'copy', poolPages: 1, runBytes: 512, maxWriteBytes: 512, detail: true, scheduler: m.scheduler });
     m.expect(events$.pipe(only('saved', 'done'))).toBeObservable(
       '        -----a-------------------(bd|)',
       { a: 'bulk 0', b: 'copy 1', d: 'done' },
@@ -122,7 +122,7 @@ describe('pages writer threads copied themselves', () => {
     const sink = new VirtualSink({ scheduler: m.scheduler, capacity: 1, latency: LATENCY });
     m.hot('    c').subscribe(() => expect(w.writerCopies(1)).toBe(true));
     let stats: { faults: number; saved: { bulk: number; copy: number } } | undefined;
-    snapshot(w.memory, sink, { strategy: 'copy', poolPages: 1, runBytes: 512, scheduler: m.scheduler }).subscribe((e) => {
+    snapshot(w.memory, sink, { strategy: 'copy', poolPages: 1, runBytes: 512, maxWriteBytes: 512, scheduler: m.scheduler }).subscribe((e) => {
       if (e.type === 'done') stats = e.stats;
     });
     m.flush();
@@ -138,7 +138,7 @@ describe('pages writer threads copied themselves', () => {
     const sink = new VirtualSink({ scheduler: m.scheduler, capacity: 1, latency: LATENCY });
     m.hot('    -------f').subscribe(() => w.reportFault(0));
     let stats: { faults: number; stall: { count: number; max: number }; saved: { bulk: number } } | undefined;
-    const events$ = snapshot(w.memory, sink, { strategy: 'queue', runBytes: 512, scheduler: m.scheduler });
+    const events$ = snapshot(w.memory, sink, { strategy: 'queue', runBytes: 512, maxWriteBytes: 512, scheduler: m.scheduler });
     events$.subscribe((e) => {
       if (e.type === 'done') stats = e.stats;
     });

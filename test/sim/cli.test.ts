@@ -27,8 +27,13 @@ describe('bgsnap simulate (compiled CLI)', () => {
   });
 
   it('simulates a small memory and prints the stats', () => {
-    const r = bgsnap('simulate', '--ram', '16MiB', '--storage', 'nvme', '--strategy', 'queue', '--vcpus', '1', '--seed', '5');
+    const r = bgsnap('simulate', '--ram', '16MiB', '--storage', 'nvme', '--strategy', 'queue', '--vcpus', '1', '--write-rate', '333.33333', '--seed', '5');
     expect(r.code).toBe(0);
+    // Figures rounded: no unrounded float; sizes and rates in binary units only.
+    expect(r.stdout).not.toMatch(/\d\.\d{3,}/);
+    expect(r.stdout).not.toMatch(/\b(MB|GB|kB)\b/);
+    expect(r.stdout).toMatch(/^workload +1 writers × 333 writes\/s, uniform; seed 5$/m);
+    expect(r.stdout).toMatch(/^storage +nvme: [\d.]+ GiB\/s, /m);
     expect(r.stdout).toMatch(/^memory +16 MiB \(4096 pages of 4 KiB\)$/m);
     expect(r.stdout).toMatch(/^strategy +queue$/m);
     expect(r.stdout).toMatch(/^writer stall +p50 .*, p99 .*, max /m);

@@ -36,11 +36,12 @@ describe('simulate gives up on a snapshot that would never end', () => {
     const neverEnds = (device: Sink): Sink => ({ ...forward(device), end: () => {} });
     const error = stall(memory, { storage: 'ssd', wrapStorage: neverEnds });
     expect(error.condition).toBe('no-progress');
-    // 1000 × 8 writes in flight × (0.1 ms + 256 KiB at 500 MB/s): the most a working pipeline waits, a thousand times.
-    expect(error.limitMs).toBeCloseTo(1000 * 8 * (0.1 + (262144 / 500e6) * 1000), 6);
+    // 1000 × 8 writes in flight × (0.1 ms + the largest write at 500 MB/s): the most a working
+    // pipeline waits, a thousand times. The largest write is the whole 1 MiB memory here.
+    expect(error.limitMs).toBeCloseTo(1000 * 8 * (0.1 + ((1 << 20) / 500e6) * 1000), 6);
     expect(error.atMs - error.lastProgressMs).toBeCloseTo(error.limitMs, 6);
     expect(error.lastProgressMs).toBeLessThan(10);
-    expect(error.message).toMatch(/^The simulated snapshot stalled: nothing reached the simulated storage for 4\.99 s of virtual time/);
+    expect(error.message).toMatch(/^The simulated snapshot stalled: nothing reached the simulated storage for 17\.6 s of virtual time/);
     expectCancelled(memory);
   });
 
@@ -71,7 +72,7 @@ describe('simulate gives up on a snapshot that would never end', () => {
 
   it('leaves a correct snapshot alone, however slow: 64 MiB to an hdd one page a write', () => {
     const memory = new GeometryMemory({ blocks: [{ name: 'ram', size: 64 << 20 }] });
-    const r = simulate(memory, { storage: 'hdd', runBytes: 4096, workload: { writers: 2, writesPerSecond: 100 } });
+    const r = simulate(memory, { storage: 'hdd', runBytes: 4096, maxWriteBytes: 4096, workload: { writers: 2, writesPerSecond: 100 } });
     expect(r.stats.writes).toBe(16384);
     expect(r.stats.durationMs).toBeGreaterThan(16384 * 8);
   });

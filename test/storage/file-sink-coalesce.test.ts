@@ -17,7 +17,8 @@ it('writes 64 KiB runs as 1 MiB writevs', async () => {
   const path = dir.file('big.snap');
   const io = spyFs();
   const memory = filledMemory(4096, [{ name: 'ram', size: 8 << 20 }], 9, 0);
-  const outcome = await runToEnd(snapshot(memory, new FileSink(path, { fs: io }), { runBytes: 64 * 1024 }));
+  // One run per pipeline write, so that the coalescing seen is the sink's own.
+  const outcome = await runToEnd(snapshot(memory, new FileSink(path, { fs: io }), { runBytes: 64 * 1024, maxWriteBytes: 64 * 1024 }));
   expect(outcome.kind).toBe('done');
   if (outcome.kind !== 'done') return;
   expect(outcome.stats.writes).toBe(128);

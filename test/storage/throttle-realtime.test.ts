@@ -15,7 +15,7 @@ it('a 256 KiB snapshot at 10 MB/s and 2 ms per write takes about 60 ms', async (
   const sink = new ThrottledSink(new FileSink(path), { profile: { bandwidth: 10e6, latency: 2 } });
   const memory = filledMemory(4096, [{ name: 'ram', size: 64 * 4096 }], 6, 0);
   const started = performance.now();
-  const outcome = await runToEnd(snapshot(memory, sink, { runBytes: 16 * 1024 }));
+  const outcome = await runToEnd(snapshot(memory, sink, { runBytes: 16 * 1024, maxWriteBytes: 16 * 1024 }));
   const elapsed = performance.now() - started;
   await sink.whenClosed();
   expect(outcome.kind).toBe('done');

@@ -18,7 +18,7 @@ function run(pageSize: number, pages: number, runPages: number, sinkCapacity: nu
   const sink = new ThrottledSink(inner, { profile, scheduler });
   const saved: number[] = [];
   let duration = -1;
-  snapshot(memory, sink, { scheduler, detail: true, runBytes: runPages * pageSize }).subscribe((e) => {
+  snapshot(memory, sink, { scheduler, detail: true, runBytes: runPages * pageSize, maxWriteBytes: runPages * pageSize }).subscribe((e) => {
     if (e.type === 'saved') saved.push((e as SavedEvent).at);
     if (e.type === 'done') duration = e.stats.durationMs;
   });
