@@ -316,6 +316,27 @@ describe('bgsnap compare', () => {
     expect(readdirSync(work)).toEqual([]);
   }, 60_000);
 
+  it('cancels on Ctrl-C with exit 130: no page written, no snapshot file left', async () => {
+    const work = path('compare-cancel');
+    mkdirSync(work);
+    // 128 MiB on the hdd profile: the first run alone takes minutes, so the signal comes mid-snapshot.
+    const child = spawn(process.execPath, [cli, 'compare', '--ram', '128MiB', '--storage', 'hdd', '--html', 'cancelled.html', '--dir', work], { cwd: dir.path });
+    let stderr = '';
+    const firstProgress = new Promise<void>((resolve) =>
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (/^\[1\/4\] queue \d+%: .*\n/m.test(stderr)) resolve();
+      }),
+    );
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    await Promise.race([firstProgress, exited.then(() => Promise.reject(new Error(`exited before any progress:\n${stderr}`)))]);
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stderr.trimEnd().split('\n').at(-1)).toBe('error: Cancelled by SIGINT; 0 of 4 runs done, their snapshot files removed; nothing was written to "cancelled.html"');
+    expect(existsSync(path('cancelled.html'))).toBe(false);
+    expect(readdirSync(work)).toEqual([]);
+  }, 60_000);
+
   it('exits 2 on an --html file in a folder that does not exist, before any run', () => {
     const r = bgsnap('compare', ...SMALL, '--html', 'nodir/compare.html');
     expect(r.code).toBe(2);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { formatBytes, formatDuration } from '../../sim/format';
 import { MAX_WRITERS } from '../../threads/layout';
-import { OutputExistsError } from '../errors';
+import { CancelledError, OutputExistsError } from '../errors';
 import { writeFileInPlace } from '../files';
 import { print } from '../output';
 import { parseList, parseSize } from '../parse';
@@ -89,6 +89,12 @@ async function run(flags: CompareFlags, command: Command): Promise<void> {
         }
       }
     });
+  } catch (error) {
+    // A cancel says what the comparison, not the run under way, left behind.
+    if (!(error instanceof CancelledError)) throw error;
+    const done = rounds.reduce((n, r) => n + r.length, 0);
+    const page = flags.html === undefined ? '' : `; nothing was written to ${JSON.stringify(flags.html)}`;
+    throw new CancelledError(error.signal, `${done} of ${list.length * flags.repeat} runs done, their snapshot files removed${page}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
