@@ -127,9 +127,9 @@ export async function runGuest(config: GuestConfig, options: GuestRunOptions = {
     const sink: Sink & { whenClosed(): Promise<void> } = config.storage === 'none' ? file : new ThrottledSink(file, { profile: config.storage });
     let started: StartedEvent | undefined;
     let stats: SnapshotStats | undefined;
-    // A turn (and a progress event) per round of credits, at most the default 4 MiB: on a slow device
-    // with one write in flight, progress still comes every few writes.
-    // Runs and turns of at least one page: the library's defaults are smaller than the largest pages.
+    // A turn (and a progress event) per round of credits, at most the default 4 MiB (or one run, when
+    // --run-bytes is larger): on a slow device with one write in flight, progress still comes every few
+    // writes. Runs and turns of at least one page: the library's defaults are smaller than the largest pages.
     const runBytes = runBytesOf(config);
     const turnBytes = Math.max(config.pageSize, Math.min(Math.max(DEFAULT_TURN_BYTES, runBytes), capacity * runBytes));
     const events$ = snapshot(memory, sink, {
