@@ -18,12 +18,24 @@ const W = 600;
 const H = 340;
 const M = { left: 64, right: 20, top: 20, bottom: 52 };
 
+/** What a plot puts on its y axis. */
+interface Measure {
+  readonly label: string;
+  readonly of: (row: SweepRow) => number;
+  readonly format: (ms: number) => string;
+}
+
+const STALL: Measure = { label: 'writer stall p99', of: (r) => r.result.stats.stall.p99, format: formatMs };
+const DURATION: Measure = { label: 'snapshot duration', of: (r) => r.result.stats.durationMs, format: formatDuration };
+
 /**
- * A self-contained HTML page for a sweep: per storage profile, an inline SVG
- * plot of writer stall p99 against host memory (`HostMemory.allocatedBytes`:
+ * A self-contained HTML page for a sweep: per storage profile, two inline
+ * SVG plots side by side against host memory (`HostMemory.allocatedBytes`:
  * page states + the whole copy pool, allocated before t0; on a log scale),
- * one series per strategy, a one-line answer to "lower writer delay or lower
- * memory?", and the full table. No scripts, no external resources.
+ * one of writer stall p99 and one of the snapshot's duration, so that a run
+ * with a low stall that takes far longer shows as such; one series per
+ * strategy, a one-line answer to "lower writer delay or lower memory?", and
+ * the full table. No scripts, no external resources.
  */
 export function sweepHtml(rows: readonly SweepRow[], options: HtmlReportOptions = {}): string {
   const title = options.title ?? 'bgsnap simulate: writer stall against host memory';
@@ -33,7 +45,10 @@ export function sweepHtml(rows: readonly SweepRow[], options: HtmlReportOptions 
     return `<section>
 <h2>${esc(storage)}</h2>
 <p>${esc(verdict(mine))}</p>
-${chart(mine)}
+<div class="plots">
+${chart(mine, STALL)}
+${chart(mine, DURATION)}
+</div>
 </section>`;
   });
   const table = sweepRows(rows);
@@ -45,7 +60,8 @@ ${chart(mine)}
 <style>
 body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 62em; color: #222; padding: 0 1em; }
 h1 { font-size: 1.4em; } h2 { font-size: 1.15em; margin-top: 1.6em; }
-svg { background: #fff; border: 1px solid #ddd; }
+svg { background: #fff; border: 1px solid #ddd; max-width: 100%; height: auto; }
+.plots { display: flex; flex-wrap: wrap; gap: 1em; }
 svg text { font: 11px system-ui, sans-serif; fill: #333; }
 table { border-collapse: collapse; margin-top: 1em; }
 th, td { padding: 3px 9px; border-bottom: 1px solid #e4e4e4; text-align: right; white-space: nowrap; }
@@ -56,7 +72,8 @@ th:first-child, td:first-child, th:nth-child(2), td:nth-child(2) { text-align: l
 <body>
 <h1>${esc(title)}</h1>
 ${options.subtitle !== undefined ? `<p class="note">${esc(options.subtitle)}</p>` : ''}
-<p class="note">Writer stall: time from a write's fault to its page's unprotect, in virtual time (p99 over all faults).
+<p class="note">Writer stall: time from a write's fault to its page's unprotect, in virtual time (p99 over all faults;
+a copy takes its time too, at the simulation's copy bandwidth). Snapshot duration: from t0 to the end, in virtual time.
 Host memory: the page-state map (one byte per page) plus the copy pool, which is allocated in full before t0;
 the table's pool peak is the most of the pool a run used at once.</p>
 ${sections.join('\n')}
@@ -85,9 +102,9 @@ function verdict(rows: readonly SweepRow[]): string {
   );
 }
 
-/** The SVG plot of one storage's runs. */
-function chart(rows: readonly SweepRow[]): string {
-  const points = rows.map((r) => ({ row: r, x: r.result.hostMemory.allocatedBytes, y: r.result.stats.stall.p99 }));
+/** The SVG plot of one storage's runs: `measure` against host memory. */
+function chart(rows: readonly SweepRow[], measure: Measure): string {
+  const points = rows.map((r) => ({ row: r, x: r.result.hostMemory.allocatedBytes, y: measure.of(r) }));
   // Step 1: scales. x is log2 of bytes, widened to at least a factor 4; y is linear from 0.
   let lo = Math.log2(Math.max(1, Math.min(...points.map((p) => p.x))));
   let hi = Math.log2(Math.max(1, Math.max(...points.map((p) => p.x))));
@@ -110,12 +127,12 @@ function chart(rows: readonly SweepRow[]): string {
   for (const v of ticks(yMax)) {
     const y = py(v);
     parts.push(`<line x1="${M.left}" y1="${f(y)}" x2="${W - M.right}" y2="${f(y)}" stroke="#eee"/>`);
-    parts.push(`<text x="${M.left - 6}" y="${f(y + 4)}" text-anchor="end">${esc(formatMs(v))}</text>`);
+    parts.push(`<text x="${M.left - 6}" y="${f(y + 4)}" text-anchor="end">${esc(measure.format(v))}</text>`);
   }
   parts.push(`<line x1="${M.left}" y1="${H - M.bottom}" x2="${W - M.right}" y2="${H - M.bottom}" stroke="#888"/>`);
   parts.push(`<line x1="${M.left}" y1="${M.top}" x2="${M.left}" y2="${H - M.bottom}" stroke="#888"/>`);
   parts.push(`<text x="${(M.left + W - M.right) / 2}" y="${H - 12}" text-anchor="middle">host memory: page states + pool (log scale)</text>`);
-  parts.push(`<text transform="translate(14 ${(M.top + H - M.bottom) / 2}) rotate(-90)" text-anchor="middle">writer stall p99</text>`);
+  parts.push(`<text transform="translate(14 ${(M.top + H - M.bottom) / 2}) rotate(-90)" text-anchor="middle">${esc(measure.label)}</text>`);
 
   // Step 3: one series per strategy, points only (no line: pool sizes between two runs were not run);
   // queue first, as hollow squares, so that a copy run on the same spot (pool 0) shows inside, drawn over it.
@@ -127,7 +144,7 @@ function chart(rows: readonly SweepRow[]): string {
     for (const p of series) {
       const { stats, hostMemory } = p.row.result;
       const pool = strategy === 'queue' ? '' : ` (pool peak ${formatBytes(hostMemory.poolPeakBytes)})`;
-      const tip = `${pointName(p.row)}: p99 ${formatMs(p.y)}, host ${formatBytes(p.x)}${pool}, ${stats.faults} faults, done in ${formatDuration(stats.durationMs)}`;
+      const tip = `${pointName(p.row)}: p99 ${formatMs(stats.stall.p99)}, host ${formatBytes(p.x)}${pool}, ${stats.faults} faults, done in ${formatDuration(stats.durationMs)}`;
       const [x, y] = [px(p.x), py(p.y)];
       parts.push(
         strategy === 'queue'

@@ -60,7 +60,8 @@ describe('bgsnap simulate (compiled CLI)', () => {
     expect(page).toContain('<svg');
     // Points for the pool sizes that ran, no line joining them; pool 0 named beside queue, not hidden.
     expect(page).not.toContain('<polyline');
-    expect(page.match(/<circle /g)).toHaveLength(4);
+    // Two copy runs per storage, in its stall plot and in its duration plot.
+    expect(page.match(/<circle /g)).toHaveLength(8);
     expect(page).toContain('>queue, pool 0 B</text>');
 
     // The page exists now: refused without --force (nothing run, the page unchanged), replaced with it.

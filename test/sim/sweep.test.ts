@@ -63,19 +63,24 @@ describe('sweep', () => {
       expect(html).toContain(`<title>${name}: p99 `);
       expect(html).toMatch(new RegExp(`<title>${name}: p99 [^<]*, host ${host.replace('.', '\\.')}[ ,]`));
     }
-    // copy without a pool is on the queue point: drawn over the square, and named in its label, per plot.
-    expect(html.match(/>queue, pool 0 B<\/text>/g)).toHaveLength(2);
-    expect(html.match(/>queue<\/text>/g)).toHaveLength(2); // the legend, per plot
+    // copy without a pool is on the queue point: drawn over the square, and named in its label, per plot
+    // (two storages, each with a stall plot and a duration plot).
+    expect(html.match(/>queue, pool 0 B<\/text>/g)).toHaveLength(4);
+    expect(html.match(/>queue<\/text>/g)).toHaveLength(4); // the legend, per plot
     for (const svg of html.match(/<svg [\s\S]*?<\/svg>/g) ?? []) {
       expect(svg.indexOf('<rect x=')).toBeLessThan(svg.indexOf('<circle '));
     }
     expect(html).toContain('page states + pool');
   });
 
-  it('writes a self-contained HTML report: one plot per storage and the table', () => {
+  it('writes a self-contained HTML report: per storage, the stall and the duration plotted side by side, and the table', () => {
     const html = sweepHtml(rows, { subtitle: '8 MiB <test>' });
-    expect(html.match(/<svg /g)).toHaveLength(2);
-    expect(html.match(/<circle /g)).toHaveLength(6);
+    const svgs = html.match(/<svg [\s\S]*?<\/svg>/g) ?? [];
+    expect(svgs).toHaveLength(4);
+    expect(svgs.map((svg) => (svg.match(/rotate\(-90\)" text-anchor="middle">([^<]*)</) ?? [])[1])).toEqual([
+      'writer stall p99', 'snapshot duration', 'writer stall p99', 'snapshot duration',
+    ]);
+    expect(html.match(/<circle /g)).toHaveLength(12);
     expect(html).toContain('<h2>hdd</h2>');
     expect(html).toContain('8 MiB &#60;test&#62;');
     expect(html).not.toMatch(/<script|<link|src=/);
