@@ -58,6 +58,26 @@ export class SinkError extends Error {
   }
 }
 
+/**
+ * A `StreamSink`'s writable was closed or destroyed, without an error of its
+ * own, before the snapshot ended: whoever reads the other end has a short
+ * stream. The snapshot fails with a `SinkError` whose `cause` is this.
+ */
+export class StreamClosedError extends Error {
+  override readonly name = 'StreamClosedError';
+  constructor(
+    /** Bytes of the snapshot stream handed to the writable before it closed. */
+    readonly bytesHandedOver: number,
+    /** Whether the sink was ending (its trailer handed over) when the writable closed. */
+    readonly ending: boolean,
+  ) {
+    super(
+      `The writable was closed or destroyed before the snapshot ended, after ${bytesHandedOver} bytes of it were handed over` +
+        (ending ? ' (the end was under way)' : ''),
+    );
+  }
+}
+
 /** A pool buffer was given back that the pool did not lend, or was given back twice. */
 export class ForeignBufferError extends Error {
   override readonly name = 'ForeignBufferError';

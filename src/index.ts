@@ -78,6 +78,7 @@ export {
   SimulationStalledError,
   SinkError,
   SnapshotInProgressError,
+  StreamClosedError,
   TooManyWritersError,
   WriterDetachedError,
 } from './errors';

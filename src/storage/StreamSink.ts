@@ -1,5 +1,5 @@
 import { finished, type Writable } from 'node:stream';
-import { OptionError } from '../errors';
+import { OptionError, StreamClosedError } from '../errors';
 import { encodeHeader, RecordEncoder } from '../format/encode';
 import { Fifo } from '../pipeline/Fifo';
 import { checkCapacity } from './checkCapacity';
@@ -67,11 +67,15 @@ interface Chunk {
  * (see the `copy` option), and its credit comes back when its write callback
  * fires.
  *
- * The sink adds an `'error'` and a `'drain'` listener at `start` and removes
- * them when it is done with the writable: after the end, or after an abort
- * once the writable has finished, or (without `destroyOnAbort`) once every
- * chunk it handed over has been written. A writable can carry one snapshot
- * after another (`endStream: false`), with a new sink for each.
+ * A writable that closes or is destroyed before the snapshot ends, at any
+ * point, fails the snapshot: with its own error when it has one, otherwise
+ * with a `StreamClosedError` (the `cause` of the snapshot's `SinkError`).
+ *
+ * The sink adds an `'error'`, a `'drain'` and a `'close'` listener at `start`
+ * and removes them when it is done with the writable: after the end, or after
+ * an abort once the writable has finished, or (without `destroyOnAbort`) once
+ * every chunk it handed over has been written. A writable can carry one
+ * snapshot after another (`endStream: false`), with a new sink for each.
  */
 export class StreamSink implements Sink {
   readonly capacity: number;
@@ -88,6 +92,8 @@ export class StreamSink implements Sink {
   private readonly pending = new Set<SinkCallback>();
   /** Chunks handed to the writable whose write callback has not fired. */
   private inWritable = 0;
+  /** Bytes handed to the writable, for the error when it closes early. */
+  private handedOver = 0;
   /** Wake-ups for when every queued chunk has been handed to the writable. */
   private readonly emptyWaiters: (() => void)[] = [];
   private failure: Error | undefined;
@@ -139,6 +145,7 @@ export class StreamSink implements Sink {
     // Step 1: listen before the first write; the error listener also keeps an error from going uncaught.
     w.on('error', this.onError);
     w.on('drain', this.onDrain);
+    w.on('close', this.onClose);
     this.listening = true;
     this.current = 'open';
     this.queue.push({ bytes: head });
@@ -196,7 +203,7 @@ export class StreamSink implements Sink {
       // (`finished` leaves its own listeners on the ended writable, as Node advises, so
       // that a late error from its close is not an uncaught one.)
       finished(this.writable, { readable: false }, (error) => {
-        if (this.pending.delete(ended)) ended(error ?? undefined);
+        if (this.pending.delete(ended)) ended(error ? this.causeOf(error) : undefined);
       });
       this.writable.end();
     });
@@ -250,6 +257,7 @@ export class StreamSink implements Sink {
       const done = chunk.done;
       if (done !== undefined) this.pending.add(done);
       this.inWritable++;
+      this.handedOver += chunk.bytes.length;
       const more = w.write(chunk.bytes, (error) => this.written(done, error));
       if (!more) this.full = true;
     }
@@ -276,7 +284,7 @@ export class StreamSink implements Sink {
     }
     if (done === undefined || !this.pending.has(done)) return;
     // A failed write fails every run still waiting, this one included.
-    if (error) return this.fail(error);
+    if (error) return this.fail(this.causeOf(error));
     this.pending.delete(done);
     done();
   }
@@ -287,6 +295,30 @@ export class StreamSink implements Sink {
   };
 
   private readonly onError = (error: Error): void => this.fail(error);
+
+  /**
+   * The writable closed. After its `'finish'` with `endStream`, that is the
+   * normal end (`finished` settles it); before the end, every run still
+   * waiting fails, and so does every later call: a destroyed writable may
+   * never call back the chunks it holds.
+   */
+  private readonly onClose = (): void => {
+    if (this.current !== 'open' && this.current !== 'ending') return;
+    if (this.endStream && this.current === 'ending' && this.writable.writableFinished) return;
+    this.fail(this.causeOf());
+  };
+
+  /**
+   * What to fail the snapshot with: the writable's own error, or, for Node's
+   * "destroyed" and "premature close" errors or a plain close, a
+   * `StreamClosedError` that says the writable went away and how far the
+   * stream had got.
+   */
+  private causeOf(error?: Error | null): Error {
+    if (isOwnError(error)) return error;
+    const own = this.writable.errored;
+    return isOwnError(own) ? own : new StreamClosedError(this.handedOver, this.current === 'ending');
+  }
 
   /**
    * The writable failed: every run still waiting, written or queued, gets the
@@ -309,7 +341,15 @@ export class StreamSink implements Sink {
     this.listening = false;
     this.writable.off('error', this.onError);
     this.writable.off('drain', this.onDrain);
+    this.writable.off('close', this.onClose);
     this.stopWatching?.();
     this.stopWatching = undefined;
   }
+}
+
+/** An error of the writable's own, not Node's word that it was destroyed or closed early. */
+function isOwnError(error: Error | null | undefined): error is Error {
+  if (error === undefined || error === null) return false;
+  const code = (error as NodeJS.ErrnoException).code;
+  return code !== 'ERR_STREAM_DESTROYED' && code !== 'ERR_STREAM_PREMATURE_CLOSE';
 }
