@@ -15,12 +15,11 @@
  * longest single write) and longest transaction. Then it turns the last
  * snapshot into ordinary files and checks them with the stock sqlite3.
  *
- * The files go to this machine's disk, where a snapshot of the ~20 MiB
- * database takes tens of milliseconds. `--storage` puts a modelled device
- * (ThrottledSink) in between, which keeps a core busy in real time on `ssd`
- * and `nvme`; on `hdd` each `copy` snapshot takes about a minute, as every
- * page the writer copies becomes an 8 ms write of its own, and the demo
- * about 2.5 minutes.
+ * The files go to this machine's disk; the demo prints how long each
+ * snapshot took and how large the database is. `--storage` puts a modelled
+ * device (ThrottledSink) in between, which keeps a core busy in real time on
+ * `ssd` and `nvme`; on `hdd` a `copy` snapshot runs much longer, as every page
+ * the writer copies becomes an 8 ms write of its own.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
