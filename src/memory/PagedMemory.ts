@@ -7,6 +7,8 @@ import type { MemoryHandle } from '../threads/handle';
 import { CONTROL_WORDS, Control } from '../threads/layout';
 import { confirmCut, safePoint, type SafePoint } from '../threads/safePoint';
 import { SharedState } from '../threads/SharedState';
+import type { SaverStepHook } from '../threads/steps';
+import { WRITE_DATA } from '../threads/attachMemory';
 import {
   PageState,
   type BlockInfo,
@@ -105,6 +107,7 @@ export class PagedMemory implements SnapshotMemory {
     readonly options: Required<ShareOptions>;
   } | null = null;
   private sessions = 0;
+  private onSafePointStep: SaverStepHook | undefined;
 
   constructor(options: PagedMemoryOptions) {
     this.pageSize = checkPageSize(options?.pageSize ?? DEFAULT_PAGE_SIZE);
@@ -140,9 +143,11 @@ export class PagedMemory implements SnapshotMemory {
    * unprotected; the promise settles then. Writes to a page land in the order
    * they were made: a write that touches a page an earlier write still waits
    * on waits behind it. `data` may be reused on return.
+   * @throws OptionError, synchronously, when `data` is not a `Uint8Array` (a `Buffer` is one).
    * @throws OutOfBlockError, synchronously, when the range leaves the block.
    */
   write(block: string, offset: number, data: Uint8Array): Promise<void> {
+    if (!(data instanceof Uint8Array)) throw new OptionError('data', WRITE_DATA, data);
     const b = this.checked(block, offset, data.length);
     if (data.length === 0) return DONE;
     const states = this.states;
@@ -308,9 +313,18 @@ export class PagedMemory implements SnapshotMemory {
         Atomics.store(c, Control.PoolSize, poolSize);
       },
       shared.timeoutMs,
+      this.onSafePointStep,
     );
-    session.listen(shared.state, id, options.pool);
+    session.listen(shared.state, id, options.pool, shared.timeoutMs);
     return session;
+  }
+
+  /**
+   * @internal For tests that force an interleaving: `hook` is called on the
+   * saver's thread after each step of every safe point (see `SaverStep`).
+   */
+  setSafePointHook(hook: SaverStepHook | undefined): void {
+    this.onSafePointStep = hook;
   }
 
   /** @internal A page a writer thread copied: writable now; apply in-process writes waiting on it. */
@@ -374,6 +388,7 @@ class Session implements ProtectionSession {
   /** Set when writer threads share the memory. */
   safePoint: SafePoint | undefined;
   private shared: SharedState | undefined;
+  private timeoutMs = 0;
   private closed = false;
 
   constructor(
@@ -392,8 +407,12 @@ class Session implements ProtectionSession {
     return this.safePoint?.pauseMs ?? 0;
   }
 
+  get t0Redos(): number {
+    return this.safePoint?.redos ?? 0;
+  }
+
   confirmCut(): Error | undefined {
-    return this.shared === undefined || this.safePoint === undefined ? undefined : confirmCut(this.shared, this.safePoint);
+    return this.shared === undefined || this.safePoint === undefined ? undefined : confirmCut(this.shared, this.safePoint, this.timeoutMs);
   }
 
   /**
@@ -401,8 +420,9 @@ class Session implements ProtectionSession {
    * every entry the doorbell announces, then sleep on it again. Entries of an
    * earlier session are dropped (its pool was reset since).
    */
-  listen(shared: SharedState, id: number, pool: PageBufferPool | undefined): void {
+  listen(shared: SharedState, id: number, pool: PageBufferPool | undefined, timeoutMs: number): void {
     this.shared = shared;
+    this.timeoutMs = timeoutMs;
     const ring = shared.ring;
     const take = (kind: RingEntryKind, page: number, arg: number, session: number): void => {
       if (session !== id || this.closed) return;

@@ -94,6 +94,8 @@ export interface ProtectionSession {
   readonly cut?: readonly number[];
   /** How long writer threads were paused for t0, in milliseconds. */
   readonly t0PauseMs?: number;
+  /** Safe points taken again for t0 because a writer thread slipped past the count. */
+  readonly t0Redos?: number;
   /** Before the image is committed: an error when a writer thread broke the cut. */
   confirmCut?(): Error | undefined;
 }

@@ -138,6 +138,7 @@ export class SnapshotRun {
       strategy: strategy.name,
       cut,
       t0PauseMs: this.session.t0PauseMs ?? 0,
+      t0Redos: this.session.t0Redos ?? 0,
     });
     if (this.subscriber.closed) return () => this.cancel();
 
@@ -405,6 +406,7 @@ export class SnapshotRun {
       bytesWritten: this.savedPages() * this.pageSize,
       t0: this.t0,
       t0PauseMs: this.session?.t0PauseMs ?? 0,
+      t0Redos: this.session?.t0Redos ?? 0,
       cut: this.session?.cut ?? [],
       durationMs: this.options.scheduler.now() - this.t0,
     };

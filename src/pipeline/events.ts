@@ -25,6 +25,11 @@ export interface StartedEvent {
   readonly cut: readonly number[];
   /** How long writer threads were paused for t0, in milliseconds (0 without them). */
   readonly t0PauseMs: number;
+  /**
+   * Times t0 was taken again because a writer thread slipped past the safe
+   * point's count (counted, not failed: the pause includes them).
+   */
+  readonly t0Redos: number;
 }
 
 /** A write touched a protected page and waits. */
@@ -97,6 +102,8 @@ export interface SnapshotStats {
   readonly t0: number;
   /** How long writer threads were paused for t0, in milliseconds (0 without them). */
   readonly t0PauseMs: number;
+  /** Safe points redone for t0, as in `started`. */
+  readonly t0Redos: number;
   /** Completed writes per writer thread at t0, as in `started`. */
   readonly cut: readonly number[];
   /** From t0 to the sink's close, in scheduler milliseconds. */

@@ -1,10 +1,11 @@
 import { threadId } from 'node:worker_threads';
-import { OutOfBlockError, SaverThreadWriteError, TooManyWritersError, WriterDetachedError } from '../errors';
+import { OptionError, OutOfBlockError, SaverThreadWriteError, TooManyWritersError, WriterDetachedError } from '../errors';
 import { PageState } from '../memory/contract';
 import { StallRecorder, type StallSummary } from '../metrics/StallRecorder';
 import { RingEntry } from './FaultRing';
 import { checkHandle, type MemoryHandle, type SharedBlock } from './handle';
-import { Control, MAX_WRITERS, Slot, Writer, WriterStatus, writerWord } from './layout';
+import { Control, MAX_WRITERS, Slot, Writer, WriterStatus, epochOf, isPaused, writerWord } from './layout';
+import type { WriterStepHook, WriterTestOptions } from './steps';
 import { SharedState } from './SharedState';
 
 /** A writer thread's view of a shared `PagedMemory`. */
@@ -21,6 +22,8 @@ export interface MemoryWriter {
    * writer copies the page itself and goes on; otherwise the thread blocks
    * (`Atomics.wait`) until the saver has written the page. `data` may be
    * reused on return.
+   * @throws OptionError when `data` is not a `Uint8Array` (a `Buffer` is one; view another
+   * typed array's bytes with `new Uint8Array(a.buffer, a.byteOffset, a.byteLength)`).
    * @throws OutOfBlockError when the range leaves the block; WriterDetachedError after `detach()`;
    * SaverThreadWriteError for a protected page on the thread that runs the snapshot.
    */
@@ -54,9 +57,12 @@ interface Block extends SharedBlock {
  * const writer = attachMemory(workerData.handle);
  * writer.write('ram', 4096, bytes);
  */
-export function attachMemory(handle: MemoryHandle): MemoryWriter {
-  return new ThreadWriter(checkHandle(handle));
+export function attachMemory(handle: MemoryHandle, testOptions?: WriterTestOptions): MemoryWriter {
+  return new ThreadWriter(checkHandle(handle), testOptions);
 }
+
+/** What `write` accepts as data, said the same way by every writer. */
+export const WRITE_DATA = 'a Uint8Array (a Buffer is one; view another typed array as new Uint8Array(a.buffer, a.byteOffset, a.byteLength))';
 
 class ThreadWriter implements MemoryWriter {
   readonly id: number;
@@ -71,8 +77,10 @@ class ThreadWriter implements MemoryWriter {
   private seq = 0;
   /** The next multiple of 2^32 `seq` reaches, when `SeqHigh` goes up. */
   private seqCarry = 2 ** 32;
-  /** The last safe-point epoch this writer has seen. */
-  private epoch: number;
+  /** The last safe-point word this writer has seen (-1: none yet, so the first write looks). */
+  private epoch = -1;
+  /** The last epoch this writer acknowledged. */
+  private ackedEpoch = -1;
   private detached = false;
   private lastName = '';
   private lastBlock: Block | undefined;
@@ -80,8 +88,12 @@ class ThreadWriter implements MemoryWriter {
   private selfCopied = 0;
   private longestPauseMs = 0;
   private readonly stalls = new StallRecorder();
+  private readonly onStep: WriterStepHook | undefined;
+  private readonly emulateStoreBuffer: boolean;
 
-  constructor(handle: MemoryHandle) {
+  constructor(handle: MemoryHandle, testOptions: WriterTestOptions = {}) {
+    this.onStep = testOptions.onStep;
+    this.emulateStoreBuffer = testOptions.emulateStoreBuffer === true && this.onStep !== undefined;
     this.shared = new SharedState(handle);
     this.control = this.shared.control;
     this.states = this.shared.states;
@@ -96,9 +108,8 @@ class ThreadWriter implements MemoryWriter {
     Atomics.store(this.control, this.seqAt, 0);
     Atomics.store(this.control, writerWord(id, Writer.AckEpoch), 0);
     Atomics.store(this.control, writerWord(id, Writer.WaitPage), -1);
+    // Step 2: attached; the first write synchronises with the saver (a safe point may be under way).
     Atomics.store(this.control, writerWord(id, Writer.Status), WriterStatus.Attached);
-    // Step 2: the first write synchronises with the saver (a safe point may be under way).
-    this.epoch = Atomics.load(this.control, Control.Epoch) - 1;
   }
 
   get writes(): number {
@@ -116,11 +127,13 @@ class ThreadWriter implements MemoryWriter {
 
   write(block: string, offset: number, data: Uint8Array): void {
     if (this.detached) throw new WriterDetachedError(this.id, 'detached');
+    if (!(data instanceof Uint8Array)) throw new OptionError('data', WRITE_DATA, data);
     const b = block === this.lastName && this.lastBlock !== undefined ? this.lastBlock : this.lookup(block, offset, data.length);
     const length = data.length;
     if (!(offset >= 0 && offset + length <= b.size && Number.isInteger(offset))) {
       throw new OutOfBlockError(block, offset, length, b.size);
     }
+    if (this.onStep !== undefined) return this.writeStepped(b, offset, data, this.onStep);
     const c = this.control;
     const seq = this.seq + 1;
     // Step 1: inside a write (plain store; every 2^31 writes its high word follows, while the
@@ -129,22 +142,49 @@ class ThreadWriter implements MemoryWriter {
     c[this.seqAt] = seq;
     if (seq + 1 >= this.seqCarry) this.carry();
     if (c[Control.Epoch] !== this.epoch) this.safePoint();
+    // Step 2: every page writable (one plain load per page), then the bytes.
     if (length !== 0) {
-      // Step 2: one plain load per page touched; any protected page takes the slow path.
-      const first = b.firstPage + (offset >>> this.pageShift);
-      const last = b.firstPage + ((offset + length - 1) >>> this.pageShift);
-      const states = this.states;
-      for (let p = first; p <= last; p++) {
-        if (states[p] !== PageState.Writable) {
-          this.waitWritable(b, p, last);
-          break;
-        }
-      }
+      this.passPages(b, offset, length);
       b.bytes.set(data, offset);
     }
     // Step 3: outside again, one write more.
     this.seq = seq + 1;
     c[this.seqAt] = seq + 1;
+  }
+
+  /** `write`'s steps with the test hook called between them. */
+  private writeStepped(b: Block, offset: number, data: Uint8Array, onStep: WriterStepHook): void {
+    const c = this.control;
+    const seq = this.seq + 1;
+    const enter = (): void => {
+      c[this.seqAt] = seq;
+      if (seq + 1 >= this.seqCarry) this.carry();
+    };
+    if (!this.emulateStoreBuffer) enter();
+    onStep('entered');
+    if (c[Control.Epoch] !== this.epoch) this.safePoint();
+    onStep('epoch');
+    if (data.length !== 0) this.passPages(b, offset, data.length);
+    onStep('pages');
+    // A store buffer drains in order: "inside" becomes visible before the bytes do.
+    if (this.emulateStoreBuffer) enter();
+    if (data.length !== 0) b.bytes.set(data, offset);
+    onStep('applied');
+    this.seq = seq + 1;
+    c[this.seqAt] = seq + 1;
+  }
+
+  /** Returns once every page under `length` bytes from `offset` is writable: one plain load per page. */
+  private passPages(b: Block, offset: number, length: number): void {
+    const first = b.firstPage + (offset >>> this.pageShift);
+    const last = b.firstPage + ((offset + length - 1) >>> this.pageShift);
+    const states = this.states;
+    for (let p = first; p <= last; p++) {
+      if (states[p] !== PageState.Writable) {
+        this.waitWritable(b, p, last);
+        return;
+      }
+    }
   }
 
   read(block: string, offset: number, length: number): Uint8Array {
@@ -170,30 +210,40 @@ class ThreadWriter implements MemoryWriter {
   }
 
   /**
-   * A safe point was asked for (or passed while this writer was outside
-   * `write`): acknowledge it with the writes completed so far, then wait
-   * while the saver protects every page.
+   * The safe-point word changed since this writer last looked: acknowledge
+   * its epoch with the writes completed so far (this write has set no byte
+   * yet), and while the word asks for a pause, sleep until it changes: the
+   * release, or a redo's new epoch, which is acknowledged in turn.
    */
   private safePoint(): void {
     const c = this.control;
-    const epoch = Atomics.load(c, Control.Epoch);
-    if (Atomics.load(c, writerWord(this.id, Writer.Status)) === WriterStatus.Gone) {
-      c[this.seqAt] = this.seq;
-      this.detached = true;
-      throw new WriterDetachedError(this.id, 'gone');
+    let pausedAt = 0;
+    for (;;) {
+      const word = Atomics.load(c, Control.Epoch);
+      if (Atomics.load(c, writerWord(this.id, Writer.Status)) === WriterStatus.Gone) {
+        c[this.seqAt] = this.seq;
+        this.detached = true;
+        throw new WriterDetachedError(this.id, 'gone');
+      }
+      const epoch = epochOf(word);
+      if (epoch !== this.ackedEpoch) {
+        // The count first, the epoch last: the saver reads them the other way round.
+        const writes = this.writes;
+        Atomics.store(c, writerWord(this.id, Writer.AckWrites), writes % 2 ** 32);
+        Atomics.store(c, writerWord(this.id, Writer.AckWritesHigh), Math.floor(writes / 2 ** 32));
+        Atomics.store(c, writerWord(this.id, Writer.AckEpoch), epoch);
+        Atomics.notify(c, writerWord(this.id, Writer.AckEpoch));
+        this.ackedEpoch = epoch;
+        this.onStep?.('acked');
+      }
+      if (!isPaused(word)) {
+        this.epoch = word;
+        break;
+      }
+      if (pausedAt === 0) pausedAt = performance.now();
+      Atomics.wait(c, Control.Epoch, word, 100);
     }
-    const writes = this.writes;
-    Atomics.store(c, writerWord(this.id, Writer.AckWrites), writes % 2 ** 32);
-    Atomics.store(c, writerWord(this.id, Writer.AckWritesHigh), Math.floor(writes / 2 ** 32));
-    Atomics.store(c, writerWord(this.id, Writer.AckEpoch), epoch);
-    Atomics.notify(c, writerWord(this.id, Writer.AckEpoch));
-    // Epoch 0 is before any safe point: nothing to pause for.
-    if (epoch !== 0 && Atomics.load(c, Control.Pause) === epoch) {
-      const start = performance.now();
-      while (Atomics.load(c, Control.Pause) === epoch) Atomics.wait(c, Control.Pause, epoch, 100);
-      this.longestPauseMs = Math.max(this.longestPauseMs, performance.now() - start);
-    }
-    this.epoch = epoch;
+    if (pausedAt !== 0) this.longestPauseMs = Math.max(this.longestPauseMs, performance.now() - pausedAt);
   }
 
   /** `Seq` is about to pass a multiple of 2^32 (at the end of this write): its high word goes up now. */
@@ -204,6 +254,10 @@ class ThreadWriter implements MemoryWriter {
 
   /** Waits until every page from `page` to `last` is writable: copying it, or blocked on it. */
   private waitWritable(block: Block, page: number, last: number): void {
+    // A protected page under a safe-point word this write has not seen: the word's epoch is
+    // acknowledged first (no byte of this write is set yet), so the saver counts this write
+    // as after t0, whatever order its loads and stores reached the other cores in.
+    if (Atomics.load(this.control, Control.Epoch) !== this.epoch) this.safePoint();
     const states = this.shared.states;
     for (let p = page; p <= last; p++) {
       let state = Atomics.load(states, p);
@@ -236,12 +290,14 @@ class ThreadWriter implements MemoryWriter {
     // ours; a session that ends meanwhile made the page writable, so the copy is not needed).
     const slot = shared.claimSlot(Slot.Copied);
     if (slot < 0) return false;
+    this.onStep?.('slot');
     const session = Atomics.load(c, Control.Session);
     const entry = shared.ring.reserve(() => Atomics.load(c, Control.Session) === session);
     if (entry < 0) {
       shared.freeSlot(slot, Slot.Copied);
       return false;
     }
+    this.onStep?.('entry');
     // Step 2: the page; one claimed by someone else gives all back.
     if (session === 0 || !shared.claimPage(page)) {
       shared.ring.publish(entry, RingEntry.Nothing, 0, 0, 0);
@@ -256,11 +312,14 @@ class ThreadWriter implements MemoryWriter {
       shared.freeSlot(slot, Slot.Copied);
       return false;
     }
+    this.onStep?.('claimed');
     // Step 3: copy the page as it stood at t0 (it is still protected), and report it before
     // unprotecting, so a writable page always has its copy on record.
     const at = (page - block.firstPage) * shared.pageSize;
     shared.slotBytes(slot).set(block.bytes.subarray(at, at + shared.pageSize));
+    this.onStep?.('copied');
     shared.ring.publish(entry, RingEntry.Copied, page, slot, session);
+    this.onStep?.('reported');
     // Step 4: unprotect it, unless the session ended and the page is no longer ours, and wake
     // writers blocked on it.
     Atomics.compareExchange(shared.states, page, PageState.Claimed, PageState.Writable);

@@ -12,10 +12,13 @@ export const MAX_WRITERS = 256;
 
 /** Global words: the first line is read on every write and written only at safe points and session changes. */
 export const Control = {
-  /** Bumped by the saver at every safe point; writers compare it with plain loads. */
+  /**
+   * The safe-point word: the epoch and whether writers must pause, in one
+   * word (`pausedWord`, `runningWord`) so that no writer sees one without
+   * the other. Changed by the saver at every safe point; writers compare it
+   * with a plain load at every write.
+   */
   Epoch: 0,
-  /** The epoch of the safe point in progress, or 0: writers that see it pause. */
-  Pause: 1,
   /** Writers attached so far: the next id. */
   Attached: 2,
   /** The open protection session's number, or 0 with none open. */
@@ -65,6 +68,34 @@ export const WriterStatus = {
 } as const;
 
 export const CONTROL_WORDS = WRITERS_AT + MAX_WRITERS * WRITER_WORDS;
+
+/** Epochs run from 1 to 2^30 - 1 and wrap: a word holds twice the epoch plus the pause bit. */
+const EPOCHS = 2 ** 30 - 1;
+
+/** The epoch after `epoch` (0 is the memory's state before its first safe point). */
+export function nextEpoch(epoch: number): number {
+  return (epoch % EPOCHS) + 1;
+}
+
+/** The safe-point word that raises `epoch`: writers that see it acknowledge and pause. */
+export function pausedWord(epoch: number): number {
+  return epoch * 2 + 1;
+}
+
+/** The safe-point word once `epoch`'s pause is released. */
+export function runningWord(epoch: number): number {
+  return epoch * 2;
+}
+
+/** The epoch a safe-point word names. */
+export function epochOf(word: number): number {
+  return word >>> 1;
+}
+
+/** Whether a safe-point word asks writers to pause. */
+export function isPaused(word: number): boolean {
+  return (word & 1) === 1;
+}
 
 /** The word index of field `field` of writer `id`. */
 export function writerWord(id: number, field: number): number {

@@ -1,9 +1,13 @@
 import { CutViolationError } from '../errors';
-import { Control, Writer, WriterStatus, writerWord } from './layout';
+import { Control, Writer, WriterStatus, epochOf, nextEpoch, pausedWord, runningWord, writerWord } from './layout';
 import type { SharedState } from './SharedState';
+import type { SaverStepHook } from './steps';
 
 /** How long the saver sleeps between looks at a writer inside a write. */
 const POLL_MS = 0.05;
+
+/** Redos of one safe point before it gives up and leaves the verdict to `confirmCut`. */
+const MAX_ROUNDS = 16;
 
 /** What a safe point found: the cut, the pause, and who was outside `write`. */
 export interface SafePoint {
@@ -12,40 +16,85 @@ export interface SafePoint {
   readonly cut: readonly number[];
   /** From the request to the release, in milliseconds. */
   readonly pauseMs: number;
+  /** Safe points taken again because a writer slipped past the first one's count. */
+  readonly redos: number;
   /** Writers counted as paused because they were outside `write`, to be checked by `confirmCut`. */
   readonly outside: ReadonlyMap<number, number>;
 }
 
 /**
- * The saver's side of t0 with writer threads. Writers check the epoch with a
- * plain load at the start of every `write`, so the protect-all is ordered
- * through this handshake rather than through an atomic load per write:
+ * The saver's side of t0 with writer threads. Writers compare the epoch word
+ * with a plain load at the start of every `write`, so the protect-all is
+ * ordered through this handshake rather than through an atomic per write:
  *
- * 1. Ask: bump the epoch and raise the pause flag.
- * 2. Wait for every attached writer to be paused or outside a write. A writer
- *    inside a write acknowledges at its next `write` and sleeps; one outside
- *    `write` counts as paused (it will pause at its next `write` if the pause
- *    is still on, or see the new page states after it). One still inside a
- *    write after `timeoutMs` (a thread terminated mid-write) is declared gone.
- *    The saver sleeps while it waits (`Atomics.wait` is allowed on Node's main
- *    thread), so it does not take a CPU from the writer it waits for.
- * 3. `protectAll()` runs: that instant is t0. The cut is each writer's
- *    completed writes.
- * 4. Release the paused writers.
+ * 1. Raise: one atomic store publishes the new epoch and the pause together
+ *    (`pausedWord`), so no writer can see one without the other.
+ * 2. Count: every attached writer is paused (it acknowledged the epoch with
+ *    its completed writes) or outside a write (its `Seq` is even: it counts
+ *    with `Seq / 2` and is checked in step 4). One inside a write is waited
+ *    for; one still inside after `timeoutMs` (a thread terminated mid-write)
+ *    is declared gone. The saver sleeps while it waits (`Atomics.wait` is
+ *    allowed on Node's main thread), so it does not take a CPU from the
+ *    writer it waits for.
+ * 3. `protectAll()` runs: that instant is t0.
+ * 4. Check, before any page is saved and with the pause still raised: a
+ *    writer counted as outside may have loaded the old epoch just before
+ *    step 1 with its `Seq` store not yet visible (a CPU's store buffer), and
+ *    gone on writing. Each such writer must show that it did not: it
+ *    acknowledged the epoch with the count it was given, or it has not
+ *    started a write. One inside a write it has not acknowledged is waited
+ *    for: it acknowledges before setting a byte, or it finishes and so
+ *    slipped. A slip makes the whole safe point run again from step 1 (a
+ *    redo costs a protect-all; nothing has been saved yet).
+ * 5. Release: the running word of the same epoch, and a wake-up.
+ *
+ * `onStep` is a test hook, called after each step on the saver's thread.
  */
-export function safePoint(shared: SharedState, protectAll: () => void, timeoutMs: number): SafePoint {
+export function safePoint(shared: SharedState, protectAll: () => void, timeoutMs: number, onStep?: SaverStepHook): SafePoint {
   const c = shared.control;
   const start = performance.now();
-  // Step 1: the request.
-  const epoch = Atomics.add(c, Control.Epoch, 1) + 1;
-  Atomics.store(c, Control.Pause, epoch);
-  // Step 2: every writer paused or outside.
-  const writers = shared.writerCount;
+  let epoch = epochOf(Atomics.load(c, Control.Epoch));
+  let counted: Count = { cut: [], outside: new Map() };
+  let redos = 0;
+  try {
+    for (let round = 1; ; round++) {
+      // Step 1: raise, waking writers paused by the round before (a redo).
+      epoch = nextEpoch(epoch);
+      Atomics.store(c, Control.Epoch, pausedWord(epoch));
+      Atomics.notify(c, Control.Epoch);
+      onStep?.('raised');
+      // Step 2: every writer paused or outside.
+      counted = count(shared, epoch, start, timeoutMs);
+      onStep?.('counted');
+      // Step 3: t0.
+      protectAll();
+      onStep?.('protected');
+      // Step 4: nobody counted as outside slipped past the count.
+      const slipped = findSlip(shared, epoch, counted.outside, timeoutMs);
+      onStep?.('checked');
+      if (slipped === undefined || round === MAX_ROUNDS) break;
+      redos++;
+    }
+  } finally {
+    // Step 5: the release, whatever happened.
+    Atomics.store(c, Control.Epoch, runningWord(epoch));
+    Atomics.notify(c, Control.Epoch);
+  }
+  return { epoch, cut: counted.cut, pauseMs: performance.now() - start, redos, outside: counted.outside };
+}
+
+interface Count {
+  readonly cut: number[];
+  readonly outside: Map<number, number>;
+}
+
+/** Step 2: each writer's completed writes at the raise of `epoch`. */
+function count(shared: SharedState, epoch: number, start: number, timeoutMs: number): Count {
+  const c = shared.control;
   const cut: number[] = [];
   const outside = new Map<number, number>();
-  for (let id = 0; id < writers; id++) {
-    const status = shared.writer(id, Writer.Status);
-    if (status !== WriterStatus.Attached) {
+  for (let id = 0, writers = shared.writerCount; id < writers; id++) {
+    if (shared.writer(id, Writer.Status) !== WriterStatus.Attached) {
       cut.push(Math.floor(shared.seq(id) / 2));
       continue;
     }
@@ -71,35 +120,62 @@ export function safePoint(shared: SharedState, protectAll: () => void, timeoutMs
       Atomics.wait(c, writerWord(id, Writer.AckEpoch), shared.writer(id, Writer.AckEpoch), POLL_MS);
     }
   }
-  // Step 3: t0.
-  try {
-    protectAll();
-  } finally {
-    // Step 4: the release, whatever happened.
-    Atomics.store(c, Control.Pause, 0);
-    Atomics.notify(c, Control.Pause);
-  }
-  return { epoch, cut, pauseMs: performance.now() - start, outside };
+  return { cut, outside };
+}
+
+/** What a writer counted as outside at `cut` has done since the raise of `epoch`. */
+type Since = 'nothing' | 'acknowledged' | 'slipped' | 'inside';
+
+function since(shared: SharedState, id: number, epoch: number, cut: number): Since {
+  // `Seq` first, the acknowledgement second: a writer acknowledges before it completes the
+  // write, so an acknowledgement missing now was missing when `Seq` was read, and a `Seq`
+  // past the cut then means a write completed unacknowledged. (The other order would take
+  // an acknowledgement made between the two reads, then a write completed, for a slip.)
+  const seq = shared.seq(id);
+  if (shared.writer(id, Writer.AckEpoch) === epoch) return shared.ackWrites(id) === cut ? 'acknowledged' : 'slipped';
+  if (seq === 2 * cut) return 'nothing';
+  // Inside a write it has not acknowledged (it will, before setting a byte, unless it
+  // loaded the old epoch), or past it: then it completed a write the count did not see.
+  return seq === 2 * cut + 1 ? 'inside' : 'slipped';
 }
 
 /**
- * Checks, before the image is committed, that each writer counted as outside
- * `write` at the safe point completed no write it did not see: its writes
- * when it first saw the epoch (or now, if it has not) equal its cut. One that
- * has not seen the epoch and is inside a write may have set its bytes already
- * (unless it is waiting for a page, before setting any): that fails too.
+ * Waits until writer `id` (counted as outside at `cut`) is no longer inside
+ * an unacknowledged write, and tells what it did. A writer that stays there
+ * past `timeoutMs` counts as slipped: whatever it does next is unknown.
  */
-export function confirmCut(shared: SharedState, point: SafePoint): CutViolationError | undefined {
+function settle(shared: SharedState, id: number, epoch: number, cut: number, timeoutMs: number): Exclude<Since, 'inside'> {
+  const start = performance.now();
+  for (;;) {
+    const s = since(shared, id, epoch, cut);
+    if (s !== 'inside') return s;
+    if (shared.writer(id, Writer.Status) !== WriterStatus.Attached || performance.now() - start > timeoutMs) return 'slipped';
+    Atomics.wait(shared.control, writerWord(id, Writer.AckEpoch), shared.writer(id, Writer.AckEpoch), POLL_MS);
+  }
+}
+
+/** Step 4: the first writer counted as outside that slipped past the count, if any. */
+function findSlip(shared: SharedState, epoch: number, outside: ReadonlyMap<number, number>, timeoutMs: number): number | undefined {
+  for (const [id, cut] of outside) {
+    if (settle(shared, id, epoch, cut, timeoutMs) === 'slipped') return id;
+  }
+  return undefined;
+}
+
+/**
+ * The last line of defence, before the image is committed: each writer
+ * counted as outside at the safe point completed no write it did not
+ * acknowledge. The check after the protect-all (step 4) already redid the
+ * safe point for every slip it could see; what is left is a writer whose
+ * stores stayed invisible through that whole check. A writer inside a write
+ * it has not acknowledged yet is waited for, never taken for a violation.
+ */
+export function confirmCut(shared: SharedState, point: SafePoint, timeoutMs: number): CutViolationError | undefined {
   for (const [id, cut] of point.outside) {
-    if (shared.writer(id, Writer.AckEpoch) === point.epoch) {
-      const completed = shared.ackWrites(id);
-      if (completed !== cut) return new CutViolationError(id, cut, completed);
-      continue;
-    }
-    const seq = shared.seq(id);
-    const completed = Math.floor(seq / 2);
-    const unseenWrite = seq % 2 === 1 && shared.writer(id, Writer.WaitPage) === -1;
-    if (completed !== cut || unseenWrite) return new CutViolationError(id, cut, unseenWrite ? completed + 1 : completed);
+    if (settle(shared, id, point.epoch, cut, timeoutMs) !== 'slipped') continue;
+    const acked = shared.writer(id, Writer.AckEpoch) === point.epoch;
+    const completed = acked ? shared.ackWrites(id) : Math.floor(shared.seq(id) / 2);
+    return new CutViolationError(id, cut, Math.max(completed, cut + 1));
   }
   return undefined;
 }

@@ -46,6 +46,7 @@ function stats(overrides: Partial<SnapshotStats>): SnapshotStats {
     bytesWritten: 4 << 20,
     t0: 0,
     t0PauseMs: 0,
+    t0Redos: 0,
     cut: [],
     durationMs: 40,
     ...overrides,
@@ -84,7 +85,7 @@ describe('RunRecorder', () => {
 
   it('pairs faults with the unprotect of their own page, in their own block', () => {
     const recorder = new RunRecorder('by hand');
-    recorder.next({ type: 'started', t0: 100, wallTime: 0, totalPages: 8, pageSize: 4096, strategy: 'queue', cut: [], t0PauseMs: 0 });
+    recorder.next({ type: 'started', t0: 100, wallTime: 0, totalPages: 8, pageSize: 4096, strategy: 'queue', cut: [], t0PauseMs: 0, t0Redos: 0 });
     recorder.next({ type: 'fault', block: 'a', page: 3, at: 110 });
     recorder.next({ type: 'fault', block: 'a', page: 3, at: 112 });
     recorder.next({ type: 'fault', block: 'b', page: 3, at: 113 });

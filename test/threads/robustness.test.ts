@@ -12,7 +12,7 @@ import {
   ThrottledSink,
   type SnapshotEvent,
 } from '../../src';
-import { Control, Writer, writerWord } from '../../src/threads/layout';
+import { Control, Writer, epochOf, writerWord } from '../../src/threads/layout';
 import { tempDir } from '../storage/support';
 import { nextMessage } from '../support/workers';
 import { blockedOn, run, scriptedWriter, until } from './support';
@@ -163,28 +163,28 @@ describe('writer threads that fail or idle', () => {
     }
   });
 
-  it('a writer inside a write it began without seeing t0 fails the snapshot, unless it waits for a page', async () => {
+  it('a writer inside a write it has not acknowledged is waited for: acknowledged with its cut, the snapshot is done; never, it fails', async () => {
     const memory = memoryOf();
-    const handle = memory.share();
+    const handle = memory.share({ safePointTimeoutMs: 100 });
     const { worker, id } = await scriptedWriter(handle);
     workers = [worker];
     worker.postMessage({ write: ['ram', 0, 8, 1] });
     await nextMessage(worker);
     const control = new Int32Array(handle.control);
     const seq = writerWord(id, Writer.Seq);
-    const wait = writerWord(id, Writer.WaitPage);
-    // As if the writer were inside its second write, begun before it saw the epoch: its bytes
-    // may be in the image already.
+    // As if the writer were inside its second write, begun before it saw the epoch, and
+    // stayed there: its bytes may be in the image already, and nothing says otherwise.
     const inside = lastValueFrom(snapshot(memory, new MemorySink())).catch((e: unknown) => e);
     control[seq] = 3;
     expect(await inside).toMatchObject({ name: 'CutViolationError', writer: id, cut: 1, completed: 2 });
     control[seq] = 2;
-    // The same, but waiting for a page: it has set no bytes yet, so the image holds to the cut.
-    const waiting = run(snapshot(memory, new MemorySink()));
+    // The same write, acknowledged with the count it was given: it had set no byte before
+    // its acknowledgement, so the image holds to the cut.
+    const acknowledged = run(snapshot(memory, new MemorySink()));
     control[seq] = 3;
-    Atomics.store(control, wait, 5);
-    expect((await waiting).started.cut).toEqual([1]);
-    Atomics.store(control, wait, -1);
+    Atomics.store(control, writerWord(id, Writer.AckWrites), 1);
+    Atomics.store(control, writerWord(id, Writer.AckEpoch), epochOf(Atomics.load(control, Control.Epoch)));
+    expect((await acknowledged).started.cut).toEqual([1]);
     control[seq] = 2;
   });
 });

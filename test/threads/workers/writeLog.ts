@@ -85,3 +85,32 @@ export function replay(shape: LogShape, counts: readonly number[]): Map<string, 
   });
   return blocks;
 }
+
+/** The logs replayed onto zeroed blocks, advanced cut by cut (counts only grow). */
+export class LogReplay {
+  readonly blocks: Map<string, Uint8Array>;
+  private readonly logs: { next(): LoggedWrite }[];
+  private readonly counts: number[];
+
+  constructor(private readonly shape: LogShape) {
+    this.blocks = new Map(logBlocks(shape).map((b) => [b.name, new Uint8Array(b.size)] as const));
+    this.logs = Array.from({ length: shape.writers }, (_, id) => writeLog(shape, id));
+    this.counts = new Array<number>(shape.writers).fill(0);
+  }
+
+  /** Replays each writer's log up to `counts[id]` writes. */
+  advance(counts: readonly number[]): this {
+    counts.forEach((count, id) => {
+      const log = this.logs[id];
+      if (log === undefined) throw new Error(`no writer ${id} in this shape`);
+      const done = this.counts[id] as number;
+      if (count < done) throw new Error(`writer ${id}: count ${count} is below ${done}, already replayed`);
+      for (let k = done; k < count; k++) {
+        const w = log.next();
+        (this.blocks.get(w.block) as Uint8Array).set(w.data, w.offset);
+      }
+      this.counts[id] = count;
+    });
+    return this;
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * A writer thread for interleaving tests: writes its log (`writeLog`) until
+ * told to stop, with a step hook that a `gate` can hold at a named step. With
+ * `burst`, it sleeps `pauseUs` after every `burst` writes, like a bursty host.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { attachMemory, type MemoryHandle } from '../../../src';
+import { Gate, writerHook } from '../gate';
+import { writeLog, type LogShape } from './writeLog';
+
+interface Data {
+  readonly handle: MemoryHandle;
+  readonly shape: LogShape;
+  readonly gate: SharedArrayBuffer;
+  /** Hooks between steps (the gate); without, the plain fast path. */
+  readonly stepped: boolean;
+  readonly emulateStoreBuffer: boolean;
+  readonly burst?: number;
+  readonly pauseUs?: number;
+}
+
+const data = workerData as Data;
+const gate = new Int32Array(data.gate);
+const writer = attachMemory(data.handle, data.stepped ? { onStep: writerHook(gate), emulateStoreBuffer: data.emulateStoreBuffer } : {});
+parentPort?.postMessage({ type: 'attached', id: writer.id });
+const log = writeLog(data.shape, writer.id);
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+const burst = data.burst ?? Infinity;
+for (let k = 1; Atomics.load(gate, Gate.Stop) === 0; k++) {
+  const w = log.next();
+  writer.write(w.block, w.offset, w.data);
+  if (k % 64 === 0) Atomics.store(gate, Gate.Writes, writer.writes);
+  if (k % burst === 0) Atomics.wait(sleeper, 0, 0, (data.pauseUs ?? 50) / 1000);
+}
+Atomics.store(gate, Gate.Writes, writer.writes);
+parentPort?.postMessage({ type: 'finished', id: writer.id, writes: writer.writes, faults: writer.faults });
+writer.detach();
