@@ -9,6 +9,7 @@ const slow = [
   'test/threads/claimRace.test.ts',
   'test/threads/cut.test.ts',
   'test/threads/robustness.test.ts',
+  'test/threads/stress.test.ts',
   'test/**/*.cli.test.ts',
   'test/sim/cli.test.ts',
   'test/sqlite/cli.test.ts',
