@@ -256,6 +256,9 @@ export class SnapshotRun {
     let pages = 0;
     for (const job of batch) pages += job.count;
     const handed = this.options.scheduler.now();
+    // A write that completes before the sink's call returns has no storage time to
+    // amortise: it counts as taking none, so the size grows up to the largest write.
+    let handing = true;
     const runs = batch.map((job): PageRun => {
       const block = this.blocks[job.block] as BlockInfo;
       const data = job.via === 'copy' ? job.buffer : (this.session as ProtectionSession).view(job.page, job.count);
@@ -270,14 +273,17 @@ export class SnapshotRun {
       this.written(batch, runs, error);
       if (this.phase !== 'running') return;
       // The sink kept up: the write size grows while no fault waits.
-      this.writeSize?.completed(size, this.options.scheduler.now() - handed, pages >= size, this.faultQueue.length !== 0);
+      const took = handing ? 0 : this.options.scheduler.now() - handed;
+      this.writeSize?.completed(size, took, pages >= size, this.faultQueue.length !== 0);
       // The credit goes back; the drain finishes the snapshot when nothing is left.
       this.credits$.next();
     };
     try {
       if (runs.length === 1) this.sink.write(runs[0] as PageRun, done);
       else (this.sink.writeRuns as NonNullable<Sink['writeRuns']>).call(this.sink, runs, done);
+      handing = false;
     } catch (error) {
+      handing = false;
       // A sink that throws instead of calling back fails the write like any other error.
       done(error instanceof Error ? error : new Error(String(error)));
     }

@@ -24,25 +24,28 @@ export interface SnapshotOptions {
    */
   readonly poolPages?: number;
   /**
-   * Most bytes in one bulk write (contiguous pages are coalesced up to it).
+   * Most bytes in one bulk record (contiguous pages are coalesced up to
+   * it); a write carries as many records as fit its size (`maxWriteBytes`).
    * At least one page; rounded down to whole pages.
    * @default max(262144 (256 KiB), pageSize)
    */
   readonly runBytes?: number;
   /**
-   * Most bytes in one fault write (`queue`, or `copy` with the pool empty):
+   * Most bytes in one fault record (`queue`, or `copy` with the pool empty):
    * the faulted page and the still-unsaved pages next to it in its block.
    * One page serves the writer soonest; more lets a fault save its
    * neighbours on the way, which pays on storage where each write costs a
    * seek (on the `hdd` model a 256 KiB write costs 9.7 ms against 8.0 ms for
-   * one page). At least one page; rounded down to whole pages.
+   * one page). A write made while a fault waits is cut to `minWriteBytes`,
+   * or to this if it is larger. At least one page; rounded down to whole pages.
    * @default one page
    */
   readonly faultRunBytes?: number;
   /**
    * Bytes handed to the sink per event-loop turn before the pipeline yields,
    * so a host is never frozen, even by a sink that completes synchronously.
-   * At least one page; rounded down to whole pages.
+   * A turn ends at this or at `turnMs`, whichever comes first; the turn can
+   * pass it by one write. At least one page; rounded down to whole pages.
    * @default max(4194304 (4 MiB), pageSize)
    */
   readonly turnBytes?: number;

@@ -18,8 +18,9 @@ export interface FileSinkOptions {
    * The batch size that starts a write. Runs handed over together (in one
    * turn of the event loop) are coalesced into one `writev`, which starts as
    * soon as its batch holds at least this many bytes, when every credit is
-   * spent, or at the end of the turn. A run is never split, so a write holds
-   * up to `writeBytes` plus one run's records, less a byte.
+   * spent, or at the end of the turn. A write the sink is handed (one run,
+   * or the runs of one `writeRuns`) is never split, so a `writev` holds up
+   * to `writeBytes` plus that write's records, less a byte.
    * @default 1048576 (1 MiB)
    */
   readonly writeBytes?: number;

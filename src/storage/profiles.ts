@@ -28,8 +28,9 @@ export interface StorageProfile {
 /**
  * Rough figures for three kinds of device, frozen. The latency is charged
  * per write (see `StorageProfile`), so the effective rate depends on the
- * write size; the rates below are for a snapshot's writes of 256 KiB (the
- * default `runBytes`) and of 1 MiB:
+ * write size; the rates below are for writes of 256 KiB and of 1 MiB (a
+ * snapshot's writes follow `ThrottledSink.writeSize`: on `hdd` they start at
+ * 2 MiB and grow to 16 MiB, 140 MB/s):
  *
  * | profile | bandwidth | latency | queueDepth | 256 KiB writes | 1 MiB writes |
  * |---|---|---|---|---|---|
@@ -39,7 +40,7 @@ export interface StorageProfile {
  *
  * An `hdd` never overlaps its seeks, so a snapshot through it runs at the
  * rate of its write size whatever the sink's capacity: 64 MiB in 256 KiB
- * runs takes about 2.5 s. The `ssd` and `nvme` rates need two writes or
+ * writes takes about 2.5 s, in 16 MiB writes about 0.5 s. The `ssd` and `nvme` rates need two writes or
  * more in flight.
  */
 export const storageProfiles = Object.freeze({
