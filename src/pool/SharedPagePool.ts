@@ -14,13 +14,18 @@ export class SharedPagePool implements PageBufferPool {
   readonly pageSize: number;
   private peakBorrowed = 0;
 
-  /** Resets the slots and opens the first `size` of them: call before t0, with no session open. */
+  /**
+   * Resets the slots and opens the first `size` of them, their bytes touched
+   * (once per memory) so that no writer's copy pays the first touch: call
+   * before t0, with no session open.
+   */
   constructor(
     private readonly shared: SharedState,
     readonly size: number,
   ) {
     this.pageSize = shared.pageSize;
     shared.slots.fill(Slot.Free);
+    shared.warm(size);
     Atomics.store(shared.control, Control.PoolBorrowed, 0);
     Atomics.store(shared.control, Control.PoolHint, 0);
   }

@@ -22,6 +22,8 @@ const Doorbell = 2;
 /** Bumped by the consumer whenever it frees space; full producers wait on it. */
 const Space = 3;
 const HEADER_WORDS = 4;
+/** The longest the consumer sleeps between looks at the ring, in ms: how late a copy report may be taken. */
+export const LOOK_MS = 1;
 /** Words per entry: kind (0 while unpublished), page, arg, session. */
 const ENTRY_WORDS = 4;
 
@@ -80,14 +82,20 @@ export class FaultRing {
     }
   }
 
-  /** Producer side: fills a reserved entry, publishes it by storing its kind last, and rings. */
-  publish(entry: number, kind: RingEntryKind, page: number, arg: number, session: number): void {
+  /**
+   * Producer side: fills a reserved entry and publishes it by storing its kind
+   * last; then rings the doorbell, unless `ring` is false: an entry nobody
+   * waits on (a writer's own copy) is left for the consumer's next look, which
+   * comes within `LOOK_MS`, sparing the writer a cross-thread wake.
+   */
+  publish(entry: number, kind: RingEntryKind, page: number, arg: number, session: number, ring = true): void {
     const w = this.words;
     const at = HEADER_WORDS + (entry & this.mask) * ENTRY_WORDS;
     w[at + 1] = page;
     w[at + 2] = arg;
     w[at + 3] = session;
     Atomics.store(w, at, kind);
+    if (!ring) return;
     Atomics.add(w, Doorbell, 1);
     Atomics.notify(w, Doorbell, 1);
   }
@@ -129,10 +137,11 @@ export class FaultRing {
   /**
    * Calls `then` once an entry may have been posted since the doorbell read
    * `seen`: on the next turn of the event loop if it has moved already, else
-   * when it rings (or after ten seconds, to look again).
+   * when it rings, or after `LOOK_MS` at the latest (entries published
+   * without a ring are taken then).
    */
   whenPosted(seen: number, then: () => void): void {
-    const waited = Atomics.waitAsync(this.words, Doorbell, seen, 10_000);
+    const waited = Atomics.waitAsync(this.words, Doorbell, seen, LOOK_MS);
     if (waited.async) void waited.value.then(then);
     else setImmediate(then);
   }

@@ -3,6 +3,9 @@ import { FaultRing } from './FaultRing';
 import type { MemoryHandle } from './handle';
 import { Control, MAX_WRITERS, Slot, Writer, WriterStatus, writerWord } from './layout';
 
+/** The OS's memory page: the unit the kernel maps fresh memory in. */
+const OS_PAGE = 4096;
+
 /**
  * The shared parts of a memory as one thread sees them: page states, the
  * control block, the fault ring and the pool slots. Used on both sides; the
@@ -15,6 +18,8 @@ export class SharedState {
   readonly slots: Int32Array;
   readonly poolData: SharedArrayBuffer;
   readonly pageSize: number;
+  /** Slots from 0 whose bytes this thread has touched (`warm`). */
+  private warmSlots = 0;
 
   constructor(handle: MemoryHandle) {
     this.states = new Uint8Array(handle.states);
@@ -97,11 +102,27 @@ export class SharedState {
   /**
    * Returns slot `slot`, if it is still in state `state`, to the pool; a slot
    * reset since (a new snapshot's pool) is left alone. Returns whether it did.
+   * The next claim starts at the slot freed last: its bytes are the likeliest
+   * to be in a cache.
    */
   freeSlot(slot: number, state: number): boolean {
     if (Atomics.compareExchange(this.slots, slot, state, Slot.Free) !== state) return false;
     Atomics.sub(this.control, Control.PoolBorrowed, 1);
+    Atomics.store(this.control, Control.PoolHint, slot);
     return true;
+  }
+
+  /**
+   * Touches the bytes of the first `slots` pool slots, once per memory page
+   * of the OS, so that the kernel has mapped them before a writer copies into
+   * one: a fresh page's first write costs the writer a page fault (~10 µs),
+   * a copy 0.3 µs. Slots touched before are skipped.
+   */
+  warm(slots: number): void {
+    if (slots <= this.warmSlots) return;
+    const bytes = new Uint8Array(this.poolData, this.warmSlots * this.pageSize, (slots - this.warmSlots) * this.pageSize);
+    for (let i = 0; i < bytes.length; i += OS_PAGE) bytes[i] = 0;
+    this.warmSlots = slots;
   }
 
   /** The bytes of pool slot `slot`. */

@@ -318,7 +318,9 @@ class ThreadWriter implements MemoryWriter {
     const at = (page - block.firstPage) * shared.pageSize;
     shared.slotBytes(slot).set(block.bytes.subarray(at, at + shared.pageSize));
     this.onStep?.('copied');
-    shared.ring.publish(entry, RingEntry.Copied, page, slot, session);
+    // No doorbell: nothing waits on this report, and a wake would cost this writer a
+    // cross-thread post; the saver takes it at its next look.
+    shared.ring.publish(entry, RingEntry.Copied, page, slot, session, false);
     this.onStep?.('reported');
     // Step 4: unprotect it, unless the session ended and the page is no longer ours, and wake
     // writers blocked on it.
