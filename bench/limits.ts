@@ -10,6 +10,8 @@
  *     offsets are drawn before timing, the same for every kind;
  *   - a 4 KiB page copy into a pool slot (`slot.set(memory.subarray(...))`),
  *     pages in order and at random;
+ *   - 2 MiB copied into a freshly allocated buffer (the kernel faults and
+ *     zeroes each page on first touch) and into one touched before;
  *   - a round trip to a worker thread that sleeps in `Atomics.wait` and is
  *     woken by `Atomics.notify` (the cost of waking a writer for a page).
  *
@@ -161,6 +163,24 @@ async function main(): Promise<void> {
   }
   console.log('\n4 KiB page copy into a pool slot:');
   console.log(`  pages in order ${spread(copies.inOrder, 'µs')}, at random ${spread(copies.random, 'µs')}`);
+
+  // A 2 MiB write into memory, as a MemorySink makes it: fresh (first touch) against touched before.
+  const source = bytes.subarray(0, 2 << 20);
+  const touched = new Uint8Array(2 << 20).fill(1);
+  const firstTouch = { fresh: [] as number[], touched: [] as number[] };
+  for (let run = -1; run < RUNS; run++) {
+    let fresh = new Uint8Array(0);
+    const a = nsPer(() => {
+      fresh = new Uint8Array(2 << 20);
+      fresh.set(source);
+    }, 1e6);
+    const b = nsPer(() => touched.set(source), 1e6);
+    if (fresh.length === 0 || run < 0) continue;
+    firstTouch.fresh.push(a);
+    firstTouch.touched.push(b);
+  }
+  console.log('\n2 MiB copied into memory:');
+  console.log(`  into a fresh buffer (first touch) ${spread(firstTouch.fresh, 'ms')}, into one touched before ${spread(firstTouch.touched, 'ms')}`);
 
   const trips = await roundTrips();
   console.log('\nAtomics.notify → worker wakes from Atomics.wait → notify back → main wakes, per round trip:');

@@ -55,8 +55,8 @@ export interface SimulateOptions {
    * Bytes per second a page copy runs at: every copy (the `copy` strategy's)
    * takes `pageSize / copyBandwidth` of virtual time, during which the
    * faulting writer waits and nothing else runs, as on a busy CPU. The
-   * default is a random 4 KiB page's copy measured here, about 1 µs
-   * (`../shared/LIMITS.md`).
+   * default, about 1 µs for a 4 KiB page, is of the order of the page copies
+   * measured in `docs/LIMITS.md`.
    * @default 4e9
    */
   readonly copyBandwidth?: number;
