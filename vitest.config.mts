@@ -19,7 +19,7 @@ const slow = [
   'test/**/*.browser.test.ts',
   'test/sqlite/live.test.ts',
   'test/sqlite/full.test.ts',
-  'test/docs/**/*.test.ts',
+  'test/docs/codeBlocks.test.ts',
 ];
 
 export default defineConfig({
