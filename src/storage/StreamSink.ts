@@ -7,9 +7,9 @@ import type { PageRun, SnapshotHeader, Sink, SinkCallback } from './Sink';
 
 export interface StreamSinkOptions {
   /**
-   * Runs accepted in flight: the pipeline's credits. A credit comes back when
-   * the write callback of the run's last chunk fires, not when `write()`
-   * accepts it.
+   * Writes accepted in flight: the pipeline's credits (a write is one run,
+   * or several through `writeRuns`). A credit comes back when the write
+   * callback of the write's last chunk fires, not when `write()` accepts it.
    * @default 16
    */
   readonly capacity?: number;
@@ -60,12 +60,13 @@ interface Chunk {
 /**
  * Writes the snapshot stream (docs/FORMAT.md) to any Node `Writable`: a
  * file stream, a socket, a gzip stream, an upload. It honours `write()`'s
- * return value and `'drain'`: once the writable says it is full, runs wait in
- * the sink (at most `capacity` of them) until it drains. Runs handed over in
+ * return value and `'drain'`: once the writable says it is full, writes wait in
+ * the sink (at most `capacity` of them) until it drains. Writes handed over in
  * one turn of the event loop go out corked, so a stream with `_writev` gets
- * them as one call. Each run's bytes are copied when it is handed over
- * (see the `copy` option), and its credit comes back when its write callback
- * fires.
+ * them as one call. A write of several runs (`writeRuns`) is their records
+ * in order. Each write's bytes are copied when it is handed over (see the
+ * `copy` option), and its credit comes back when its last chunk's write
+ * callback fires.
  *
  * A writable that closes or is destroyed before the snapshot ends, at any
  * point, fails the snapshot: with its own error when it has one, otherwise
@@ -153,17 +154,22 @@ export class StreamSink implements Sink {
   }
 
   write(run: PageRun, done: SinkCallback): void {
+    this.writeRuns([run], done);
+  }
+
+  /** Several runs as one write: their records in order, one `done`, with the write callback of the last chunk. */
+  writeRuns(runs: readonly PageRun[], done: SinkCallback): void {
     if (this.current !== 'open' || this.failure !== undefined) {
       return done(this.failure ?? new Error(`StreamSink cannot write: it is ${this.current}`));
     }
     const chunks: Uint8Array[] = [];
-    let bytes: number;
+    let bytes = 0;
     try {
-      bytes = (this.encoder as RecordEncoder).encode(run, chunks);
+      for (const run of runs) bytes += (this.encoder as RecordEncoder).encode(run, chunks);
     } catch (error) {
       return done(error as Error);
     }
-    // The run's records as one buffer of their own, or as views of the run.
+    // The runs' records as one buffer of their own, or as views of the runs.
     if (this.copy) this.queue.push({ bytes: Buffer.concat(chunks, bytes), done });
     else {
       const last = chunks.length - 1;
