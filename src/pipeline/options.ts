@@ -71,7 +71,8 @@ export interface SnapshotOptions {
    * The share of every write owed to the bulk pass while it has pages left,
    * however many faults and copies wait: the pass always progresses, so a
    * snapshot ends in bounded time whatever the fault rate. `0` gives faults
-   * and copies strict priority. From 0 to 1.
+   * and copies strict priority; `1` gives them only what the pass leaves,
+   * which is nothing until it ends. From 0 to 1.
    * @default 0.25
    */
   readonly bulkShare?: number;
