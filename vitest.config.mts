@@ -11,6 +11,7 @@ const slow = [
   'test/threads/robustness.test.ts',
   'test/threads/stress.test.ts',
   'test/threads/interleavings.test.ts',
+  'test/threads/gone.test.ts',
   'test/pipeline/chaining.threads.test.ts',
   'test/**/*.cli.test.ts',
   'test/sim/cli.test.ts',

@@ -4,7 +4,7 @@ import type { PageBufferPool } from '../pool/contract';
 import { SharedPagePool } from '../pool/SharedPagePool';
 import { RingEntry, ringBytes, type RingEntryKind } from '../threads/FaultRing';
 import type { MemoryHandle } from '../threads/handle';
-import { CONTROL_WORDS, Control } from '../threads/layout';
+import { CONTROL_WORDS, Control, SESSIONS } from '../threads/layout';
 import { confirmCut, safePoint, type SafePoint } from '../threads/safePoint';
 import { SharedState } from '../threads/SharedState';
 import type { SaverStepHook } from '../threads/steps';
@@ -301,7 +301,8 @@ export class PagedMemory implements SnapshotMemory {
       return session;
     }
     // With writer threads, t0 is a safe point; then faults arrive through the ring.
-    const id = ++this.sessions;
+    this.sessions = (this.sessions % SESSIONS) + 1;
+    const id = this.sessions;
     const poolSize = options.pool instanceof SharedPagePool ? options.pool.size : 0;
     const c = shared.state.control;
     session.safePoint = safePoint(

@@ -1,6 +1,6 @@
 import { ForeignBufferError } from '../errors';
 import type { SharedState } from '../threads/SharedState';
-import { Control, Slot } from '../threads/layout';
+import { Control, Slot, isCopiedSlot } from '../threads/layout';
 import type { PageBufferPool } from './contract';
 
 /**
@@ -56,7 +56,7 @@ export class SharedPagePool implements PageBufferPool {
 
   /** The buffer of a slot a writer filled with its own copy; `release` it after its write. */
   adopt(slot: number): Uint8Array {
-    if (!Number.isInteger(slot) || slot < 0 || slot >= this.size || Atomics.load(this.shared.slots, slot) !== Slot.Copied) {
+    if (!Number.isInteger(slot) || slot < 0 || slot >= this.size || !isCopiedSlot(Atomics.load(this.shared.slots, slot))) {
       throw new ForeignBufferError(`slot ${slot} holds no writer's copy`);
     }
     this.notePeak();

@@ -129,7 +129,7 @@ export class FaultRing {
     return taken;
   }
 
-  /** The doorbell's value now: pass it to `waitForEntries` after a drain. */
+  /** The doorbell's value now: pass it to `whenPosted` after a drain. */
   doorbell(): number {
     return Atomics.load(this.words, Doorbell);
   }
@@ -146,7 +146,7 @@ export class FaultRing {
     else setImmediate(then);
   }
 
-  /** Wakes a consumer waiting in `waitForEntries`, so that it can stop. */
+  /** Wakes a consumer waiting in `whenPosted`, so that it can stop. */
   ring(): void {
     Atomics.add(this.words, Doorbell, 1);
     Atomics.notify(this.words, Doorbell);

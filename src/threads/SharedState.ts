@@ -20,6 +20,12 @@ export class SharedState {
   readonly pageSize: number;
   /** Slots from 0 whose bytes this thread has touched (`warm`). */
   private warmSlots = 0;
+  /**
+   * The saver's record of writers declared gone while inside a write: their
+   * `Seq` then (odd). Such a write may still complete (a thread stalled, not
+   * dead) and land anywhere; it is watched until `Seq` moves.
+   */
+  readonly goneInFlight = new Map<number, number>();
 
   constructor(handle: MemoryHandle) {
     this.states = new Uint8Array(handle.states);

@@ -4,7 +4,7 @@ import { PageState } from '../memory/contract';
 import { StallRecorder, type StallSummary } from '../metrics/StallRecorder';
 import { RingEntry } from './FaultRing';
 import { checkHandle, type MemoryHandle, type SharedBlock } from './handle';
-import { Control, MAX_WRITERS, Slot, Writer, WriterStatus, epochOf, isPaused, writerWord } from './layout';
+import { Control, MAX_WRITERS, Writer, WriterStatus, copiedSlot, epochOf, isPaused, writerWord } from './layout';
 import type { WriterStepHook, WriterTestOptions } from './steps';
 import { SharedState } from './SharedState';
 
@@ -79,8 +79,6 @@ class ThreadWriter implements MemoryWriter {
   private seqCarry = 2 ** 32;
   /** The last safe-point word this writer has seen (-1: none yet, so the first write looks). */
   private epoch = -1;
-  /** The last epoch this writer acknowledged. */
-  private ackedEpoch = -1;
   private detached = false;
   private lastName = '';
   private lastBlock: Block | undefined;
@@ -164,7 +162,7 @@ class ThreadWriter implements MemoryWriter {
     onStep('entered');
     if (c[Control.Epoch] !== this.epoch) this.safePoint();
     onStep('epoch');
-    if (data.length !== 0) this.passPages(b, offset, data.length);
+    if (data.length !== 0) this.passPagesStepped(b, offset, data.length, onStep);
     onStep('pages');
     // A store buffer drains in order: "inside" becomes visible before the bytes do.
     if (this.emulateStoreBuffer) enter();
@@ -181,9 +179,22 @@ class ThreadWriter implements MemoryWriter {
     const states = this.states;
     for (let p = first; p <= last; p++) {
       if (states[p] !== PageState.Writable) {
-        this.waitWritable(b, p, last);
+        this.waitWritable(b, first, p, last);
         return;
       }
+    }
+  }
+
+  /** `passPages` with the test hook called between two pages of a write. */
+  private passPagesStepped(b: Block, offset: number, length: number, onStep: WriterStepHook): void {
+    const first = b.firstPage + (offset >>> this.pageShift);
+    const last = b.firstPage + ((offset + length - 1) >>> this.pageShift);
+    for (let p = first; p <= last; p++) {
+      if (this.states[p] !== PageState.Writable) {
+        this.waitWritable(b, first, p, last);
+        return;
+      }
+      if (p < last) onStep('page');
     }
   }
 
@@ -218,22 +229,20 @@ class ThreadWriter implements MemoryWriter {
   private safePoint(): void {
     const c = this.control;
     let pausedAt = 0;
+    // Epochs acknowledged by this call: an epoch seen again (they wrap) is acknowledged anew.
+    let acked = -1;
     for (;;) {
       const word = Atomics.load(c, Control.Epoch);
-      if (Atomics.load(c, writerWord(this.id, Writer.Status)) === WriterStatus.Gone) {
-        c[this.seqAt] = this.seq;
-        this.detached = true;
-        throw new WriterDetachedError(this.id, 'gone');
-      }
+      if (Atomics.load(c, writerWord(this.id, Writer.Status)) === WriterStatus.Gone) this.leaveGone();
       const epoch = epochOf(word);
-      if (epoch !== this.ackedEpoch) {
+      if (epoch !== acked) {
         // The count first, the epoch last: the saver reads them the other way round.
         const writes = this.writes;
         Atomics.store(c, writerWord(this.id, Writer.AckWrites), writes % 2 ** 32);
         Atomics.store(c, writerWord(this.id, Writer.AckWritesHigh), Math.floor(writes / 2 ** 32));
         Atomics.store(c, writerWord(this.id, Writer.AckEpoch), epoch);
         Atomics.notify(c, writerWord(this.id, Writer.AckEpoch));
-        this.ackedEpoch = epoch;
+        acked = epoch;
         this.onStep?.('acked');
       }
       if (!isPaused(word)) {
@@ -253,13 +262,18 @@ class ThreadWriter implements MemoryWriter {
   }
 
   /** Waits until every page from `page` to `last` is writable: copying it, or blocked on it. */
-  private waitWritable(block: Block, page: number, last: number): void {
+  private waitWritable(block: Block, first: number, page: number, last: number): void {
     // A protected page under a safe-point word this write has not seen: the word's epoch is
     // acknowledged first (no byte of this write is set yet), so the saver counts this write
-    // as after t0, whatever order its loads and stores reached the other cores in.
-    if (Atomics.load(this.control, Control.Epoch) !== this.epoch) this.safePoint();
+    // as after t0, whatever order its loads and stores reached the other cores in. The pages
+    // before this one were found writable before t0 perhaps: all are looked at again.
+    let from = page;
+    if (Atomics.load(this.control, Control.Epoch) !== this.epoch) {
+      this.safePoint();
+      from = first;
+    }
     const states = this.shared.states;
-    for (let p = page; p <= last; p++) {
+    for (let p = from; p <= last; p++) {
       let state = Atomics.load(states, p);
       if (state === PageState.Writable) continue;
       if (Atomics.load(this.control, Control.SaverThread) === threadId + 1) {
@@ -273,6 +287,15 @@ class ThreadWriter implements MemoryWriter {
       state = Atomics.load(states, p);
       if (state !== PageState.Writable) p--; // protected again: a new snapshot began while blocked
     }
+    // Declared gone while it waited (a safe point timed out on it): its bytes may not land.
+    if (Atomics.load(this.control, writerWord(this.id, Writer.Status)) === WriterStatus.Gone) this.leaveGone();
+  }
+
+  /** This writer was declared gone: it leaves its write unapplied and may not write again. */
+  private leaveGone(): never {
+    this.control[this.seqAt] = this.seq;
+    this.detached = true;
+    throw new WriterDetachedError(this.id, 'gone');
   }
 
   /**
@@ -286,22 +309,26 @@ class ThreadWriter implements MemoryWriter {
   private copyOwnPage(block: Block, page: number): boolean {
     const shared = this.shared;
     const c = this.control;
-    // Step 1: a slot, then a ring entry (a full ring is waited out here, before the page is
-    // ours; a session that ends meanwhile made the page writable, so the copy is not needed).
-    const slot = shared.claimSlot(Slot.Copied);
+    // Step 1: a slot, marked with the session (a slot reset since by a new snapshot's pool
+    // is never given back by this writer: the mark differs), then a ring entry (a full ring is
+    // waited out here, before the page is ours; a session that ends meanwhile made the page
+    // writable, so the copy is not needed).
+    const session = Atomics.load(c, Control.Session);
+    if (session === 0) return false;
+    const owned = copiedSlot(session);
+    const slot = shared.claimSlot(owned);
     if (slot < 0) return false;
     this.onStep?.('slot');
-    const session = Atomics.load(c, Control.Session);
     const entry = shared.ring.reserve(() => Atomics.load(c, Control.Session) === session);
     if (entry < 0) {
-      shared.freeSlot(slot, Slot.Copied);
+      shared.freeSlot(slot, owned);
       return false;
     }
     this.onStep?.('entry');
     // Step 2: the page; one claimed by someone else gives all back.
-    if (session === 0 || !shared.claimPage(page)) {
+    if (!shared.claimPage(page)) {
       shared.ring.publish(entry, RingEntry.Nothing, 0, 0, 0);
-      shared.freeSlot(slot, Slot.Copied);
+      shared.freeSlot(slot, owned);
       return false;
     }
     // A page is only protected inside a session: a claim that fell in a later one than the
@@ -309,7 +336,7 @@ class ThreadWriter implements MemoryWriter {
     if (Atomics.load(c, Control.Session) !== session) {
       Atomics.compareExchange(shared.states, page, PageState.Claimed, PageState.Protected);
       shared.ring.publish(entry, RingEntry.Nothing, 0, 0, 0);
-      shared.freeSlot(slot, Slot.Copied);
+      shared.freeSlot(slot, owned);
       return false;
     }
     this.onStep?.('claimed');

@@ -107,6 +107,19 @@ export const Slot = {
   Free: 0,
   /** Lent by the saver's pool. */
   Lent: 1,
-  /** Claimed by a writer for its own copy; the saver adopts it. */
+  /** Claimed by a writer for its own copy; the saver adopts it. Marked with the session: `copiedSlot`. */
   Copied: 2,
 } as const;
+
+/** Sessions run from 1 to 2^29 - 1 and wrap, so that a slot's mark fits in its word. */
+export const SESSIONS = 2 ** 29 - 1;
+
+/** The state of a slot a writer claimed for its own copy in session `session`. */
+export function copiedSlot(session: number): number {
+  return Slot.Copied | (session << 2);
+}
+
+/** Whether a slot's state is a writer's copy (of any session). */
+export function isCopiedSlot(state: number): boolean {
+  return (state & 3) === Slot.Copied;
+}

@@ -6,7 +6,7 @@ import type { SaverStepHook } from './steps';
 /** How long the saver sleeps between looks at a writer inside a write. */
 const POLL_MS = 0.05;
 
-/** Redos of one safe point before it gives up and leaves the verdict to `confirmCut`. */
+/** Rounds of one safe point (the first and its redos) before it leaves the verdict to `confirmCut`. */
 const MAX_ROUNDS = 16;
 
 /** What a safe point found: the cut, the pause, and who was outside `write`. */
@@ -20,6 +20,8 @@ export interface SafePoint {
   readonly redos: number;
   /** Writers counted as paused because they were outside `write`, to be checked by `confirmCut`. */
   readonly outside: ReadonlyMap<number, number>;
+  /** Writers gone while inside a write, with their `Seq` then: that write must not complete before the commit. */
+  readonly goneInFlight: ReadonlyMap<number, number>;
 }
 
 /**
@@ -32,8 +34,10 @@ export interface SafePoint {
  * 2. Count: every attached writer is paused (it acknowledged the epoch with
  *    its completed writes) or outside a write (its `Seq` is even: it counts
  *    with `Seq / 2` and is checked in step 4). One inside a write is waited
- *    for; one still inside after `timeoutMs` (a thread terminated mid-write)
- *    is declared gone. The saver sleeps while it waits (`Atomics.wait` is
+ *    for; one still inside after `timeoutMs` of waiting for it (a thread
+ *    terminated mid-write) is declared gone: its write is not in the cut,
+ *    and should it complete after all (a stalled thread), `confirmCut`
+ *    fails the snapshot. The saver sleeps while it waits (`Atomics.wait` is
  *    allowed on Node's main thread), so it does not take a CPU from the
  *    writer it waits for.
  * 3. `protectAll()` runs: that instant is t0.
@@ -54,17 +58,19 @@ export function safePoint(shared: SharedState, protectAll: () => void, timeoutMs
   const c = shared.control;
   const start = performance.now();
   let epoch = epochOf(Atomics.load(c, Control.Epoch));
-  let counted: Count = { cut: [], outside: new Map() };
+  let counted: Count = { cut: [], outside: new Map(), goneInFlight: new Map() };
   let redos = 0;
   try {
     for (let round = 1; ; round++) {
-      // Step 1: raise, waking writers paused by the round before (a redo).
+      // Step 1: raise, waking writers paused by the round before (a redo). An acknowledgement
+      // of this epoch left from before the epochs wrapped is not one.
       epoch = nextEpoch(epoch);
+      for (let id = 0, n = shared.writerCount; id < n; id++) Atomics.compareExchange(c, writerWord(id, Writer.AckEpoch), epoch, 0);
       Atomics.store(c, Control.Epoch, pausedWord(epoch));
       Atomics.notify(c, Control.Epoch);
       onStep?.('raised');
       // Step 2: every writer paused or outside.
-      counted = count(shared, epoch, start, timeoutMs);
+      counted = count(shared, epoch, timeoutMs);
       onStep?.('counted');
       // Step 3: t0.
       protectAll();
@@ -75,29 +81,41 @@ export function safePoint(shared: SharedState, protectAll: () => void, timeoutMs
       if (slipped === undefined || round === MAX_ROUNDS) break;
       redos++;
     }
+    // Writers attached since the count pause at their first write: none of their writes is in the image.
+    for (let n = shared.writerCount; counted.cut.length < n; ) counted.cut.push(0);
   } finally {
     // Step 5: the release, whatever happened.
     Atomics.store(c, Control.Epoch, runningWord(epoch));
     Atomics.notify(c, Control.Epoch);
   }
-  return { epoch, cut: counted.cut, pauseMs: performance.now() - start, redos, outside: counted.outside };
+  const { cut, outside, goneInFlight } = counted;
+  return { epoch, cut, pauseMs: performance.now() - start, redos, outside, goneInFlight };
 }
 
 interface Count {
   readonly cut: number[];
   readonly outside: Map<number, number>;
+  readonly goneInFlight: Map<number, number>;
 }
 
 /** Step 2: each writer's completed writes at the raise of `epoch`. */
-function count(shared: SharedState, epoch: number, start: number, timeoutMs: number): Count {
+function count(shared: SharedState, epoch: number, timeoutMs: number): Count {
   const c = shared.control;
   const cut: number[] = [];
   const outside = new Map<number, number>();
+  const goneInFlight = new Map<number, number>();
   for (let id = 0, writers = shared.writerCount; id < writers; id++) {
     if (shared.writer(id, Writer.Status) !== WriterStatus.Attached) {
-      cut.push(Math.floor(shared.seq(id) / 2));
+      const seq = shared.seq(id);
+      cut.push(Math.floor(seq / 2));
+      // Gone inside a write: still there (watched), or it moved on (completed or left).
+      const goneSeq = shared.goneInFlight.get(id);
+      if (goneSeq === seq) goneInFlight.set(id, seq);
+      else if (goneSeq !== undefined) shared.goneInFlight.delete(id);
       continue;
     }
+    // Each writer gets the whole timeout, in each round.
+    const start = performance.now();
     for (;;) {
       if (shared.writer(id, Writer.AckEpoch) === epoch) {
         cut.push(shared.ackWrites(id));
@@ -110,9 +128,12 @@ function count(shared: SharedState, epoch: number, start: number, timeoutMs: num
         break;
       }
       if (performance.now() - start > timeoutMs) {
+        // Its write is not in the cut; should it complete after all, `confirmCut` fails the
+        // snapshot. A redo cannot help, so this is no slip.
         Atomics.store(c, writerWord(id, Writer.Status), WriterStatus.Gone);
+        shared.goneInFlight.set(id, seq);
+        goneInFlight.set(id, seq);
         cut.push(Math.floor(seq / 2));
-        outside.set(id, Math.floor(seq / 2));
         break;
       }
       // Inside a write: sleep briefly rather than spin, so a writer that lost its CPU
@@ -120,7 +141,7 @@ function count(shared: SharedState, epoch: number, start: number, timeoutMs: num
       Atomics.wait(c, writerWord(id, Writer.AckEpoch), shared.writer(id, Writer.AckEpoch), POLL_MS);
     }
   }
-  return { cut, outside };
+  return { cut, outside, goneInFlight };
 }
 
 /** What a writer counted as outside at `cut` has done since the raise of `epoch`. */
@@ -149,7 +170,7 @@ function settle(shared: SharedState, id: number, epoch: number, cut: number, tim
   for (;;) {
     const s = since(shared, id, epoch, cut);
     if (s !== 'inside') return s;
-    if (shared.writer(id, Writer.Status) !== WriterStatus.Attached || performance.now() - start > timeoutMs) return 'slipped';
+    if (performance.now() - start > timeoutMs) return 'slipped';
     Atomics.wait(shared.control, writerWord(id, Writer.AckEpoch), shared.writer(id, Writer.AckEpoch), POLL_MS);
   }
 }
@@ -171,6 +192,10 @@ function findSlip(shared: SharedState, epoch: number, outside: ReadonlyMap<numbe
  * it has not acknowledged yet is waited for, never taken for a violation.
  */
 export function confirmCut(shared: SharedState, point: SafePoint, timeoutMs: number): CutViolationError | undefined {
+  // A writer gone inside a write that has since completed it: its bytes may be in the image.
+  for (const [id, seq] of point.goneInFlight) {
+    if (shared.seq(id) > seq) return new CutViolationError(id, Math.floor(seq / 2), Math.floor(seq / 2) + 1);
+  }
   for (const [id, cut] of point.outside) {
     if (settle(shared, id, point.epoch, cut, timeoutMs) !== 'slipped') continue;
     const acked = shared.writer(id, Writer.AckEpoch) === point.epoch;

@@ -25,6 +25,8 @@ export type WriterStep =
   | 'epoch'
   /** Its acknowledgement of an epoch is published, before it looks at the pause. */
   | 'acked'
+  /** Between two pages of a write: the first is found writable, the next not looked at yet. */
+  | 'page'
   /** Every page the write touches is writable (after faults, if any). */
   | 'pages'
   /** The bytes are set; `Seq` says "outside" right after. */

@@ -5,7 +5,7 @@
  */
 import type { SaverStep, WriterStep } from '../../src/threads/steps';
 
-export const WRITER_STEPS: readonly WriterStep[] = ['entered', 'epoch', 'acked', 'pages', 'applied', 'slot', 'entry', 'claimed', 'copied', 'reported'];
+export const WRITER_STEPS: readonly WriterStep[] = ['entered', 'epoch', 'acked', 'page', 'pages', 'applied', 'slot', 'entry', 'claimed', 'copied', 'reported'];
 
 /** Words of the gate's `Int32Array`. */
 export const Gate = {
@@ -27,9 +27,11 @@ export const Gate = {
   HoldMs: 6,
   /** The last step the writer took (index + 1). */
   Last: 7,
+  /** Bumped when the writer completes a write (`applied`) or acknowledges an epoch (`acked`). */
+  Settled: 8,
 } as const;
 
-export const GATE_WORDS = 8;
+export const GATE_WORDS = 9;
 
 export function newGate(holdMs: number): Int32Array {
   const gate = new Int32Array(new SharedArrayBuffer(GATE_WORDS * 4));
@@ -42,6 +44,7 @@ export function writerHook(gate: Int32Array): (step: WriterStep) => void {
   return (step) => {
     const code = WRITER_STEPS.indexOf(step) + 1;
     Atomics.store(gate, Gate.Last, code);
+    if (step === 'applied' || step === 'acked') Atomics.add(gate, Gate.Settled, 1);
     Atomics.add(gate, Gate.Progress, 1);
     Atomics.notify(gate, Gate.Progress);
     if (Atomics.load(gate, Gate.Arm) !== code || Atomics.compareExchange(gate, Gate.Arm, code, 0) !== code) return;
@@ -57,17 +60,16 @@ export function writerHook(gate: Int32Array): (step: WriterStep) => void {
  * (and so paused), so those steps fall between `at` and the saver's next.
  */
 export function saverHook(gate: Int32Array, at: SaverStep, settleMs = 5_000): (step: SaverStep) => void {
-  const until = [WRITER_STEPS.indexOf('applied') + 1, WRITER_STEPS.indexOf('acked') + 1];
   return (step) => {
     const held = Atomics.load(gate, Gate.At);
     if (step !== at || held === 0) return;
-    Atomics.store(gate, Gate.Last, 0);
+    const settled = Atomics.load(gate, Gate.Settled);
     if (Atomics.compareExchange(gate, Gate.At, held, 0) !== held) return;
     Atomics.notify(gate, Gate.At);
     const start = performance.now();
     for (;;) {
       const progress = Atomics.load(gate, Gate.Progress);
-      if (until.includes(Atomics.load(gate, Gate.Last))) return;
+      if (Atomics.load(gate, Gate.Settled) !== settled) return;
       const left = settleMs - (performance.now() - start);
       if (left <= 0) throw new Error(`the released writer did not finish its write in ${settleMs} ms`);
       Atomics.wait(gate, Gate.Progress, progress, left);

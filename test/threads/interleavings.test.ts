@@ -26,7 +26,8 @@ const WRITER = require.resolve('./workers/steppedWrites.ts');
  * there and t0 is taken again (a redo), or, if its stores stay invisible
  * through the whole check, caught before the commit (`CutViolationError`).
  */
-const WRITE_STEPS: readonly WriterStep[] = ['entered', 'epoch', 'pages', 'applied'];
+/** `page` is between two pages of a write that spans more than one: its first page was found writable. */
+const WRITE_STEPS: readonly WriterStep[] = ['entered', 'epoch', 'page', 'pages', 'applied'];
 const SAVER_STEPS: readonly SaverStep[] = ['raised', 'counted', 'protected', 'checked'];
 
 type Outcome = 'clean' | 'redo' | 'violation';
@@ -35,6 +36,9 @@ type Outcome = 'clean' | 'redo' | 'violation';
 const REORDERED: Partial<Record<WriterStep, Partial<Record<SaverStep, Outcome>>>> = {
   // It loaded the old epoch: let go before the protect-all, it finds its pages writable and slips.
   epoch: { counted: 'redo' },
+  // Its first page was found writable before t0; let go after the protect-all, it meets a
+  // protected page, acknowledges, and looks at every page again: the first one too.
+  page: { counted: 'redo' },
   // It loaded the old epoch and found its pages writable: its bytes land after the count.
   pages: { counted: 'redo', protected: 'redo', checked: 'violation' },
 };

@@ -4,7 +4,7 @@
  * `burst`, it sleeps `pauseUs` after every `burst` writes, like a bursty host.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { attachMemory, type MemoryHandle } from '../../../src';
+import { attachMemory, WriterDetachedError, type MemoryHandle } from '../../../src';
 import { Gate, writerHook } from '../gate';
 import { writeLog, type LogShape } from './writeLog';
 
@@ -26,12 +26,20 @@ parentPort?.postMessage({ type: 'attached', id: writer.id });
 const log = writeLog(data.shape, writer.id);
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 const burst = data.burst ?? Infinity;
+let gone = false;
 for (let k = 1; Atomics.load(gate, Gate.Stop) === 0; k++) {
   const w = log.next();
-  writer.write(w.block, w.offset, w.data);
+  try {
+    writer.write(w.block, w.offset, w.data);
+  } catch (error) {
+    // Declared gone by a safe point that timed out on it: it may not write again.
+    if (!(error instanceof WriterDetachedError)) throw error;
+    gone = true;
+    break;
+  }
   if (k % 64 === 0) Atomics.store(gate, Gate.Writes, writer.writes);
   if (k % burst === 0) Atomics.wait(sleeper, 0, 0, (data.pauseUs ?? 50) / 1000);
 }
 Atomics.store(gate, Gate.Writes, writer.writes);
-parentPort?.postMessage({ type: 'finished', id: writer.id, writes: writer.writes, faults: writer.faults });
+parentPort?.postMessage({ type: 'finished', id: writer.id, writes: writer.writes, faults: writer.faults, gone });
 writer.detach();
