@@ -66,7 +66,7 @@ describe('share() and attachMemory()', () => {
     const memory = memoryOf(256);
     memory.share();
     const sink = new MemorySink({ capacity: 1 });
-    const first = lastValueFrom(snapshot(memory, new ThrottledSink(sink, { profile: 'hdd' }), { strategy: 'copy', runBytes: PAGE }));
+    const first = lastValueFrom(snapshot(memory, new ThrottledSink(sink, { profile: 'hdd' }), { strategy: 'copy', runBytes: PAGE, maxWriteBytes: PAGE }));
     // Copies in the pool, waiting for storage.
     const writes = [200, 201, 202].map((p) => memory.write('ram', p * PAGE, new Uint8Array([0xee])));
     const borrowed = (): number => Atomics.load(new Int32Array(memory.share().control), Control.PoolBorrowed);
@@ -130,7 +130,7 @@ describe('share() and attachMemory()', () => {
   it('refuses, on the thread running the snapshot, a write that would wait for it', async () => {
     const memory = memoryOf(256);
     const writer = attachMemory(memory.share());
-    const events$ = snapshot(memory, new ThrottledSink(new MemorySink({ capacity: 1 }), { profile: 'hdd' }), { strategy: 'queue' });
+    const events$ = snapshot(memory, new ThrottledSink(new MemorySink({ capacity: 1 }), { profile: 'hdd' }), { strategy: 'queue', maxWriteBytes: PAGE });
     const subscription = events$.subscribe();
     expect(memory.states[255]).toBe(PageState.Protected);
     expect(() => writer.write('ram', 255 * PAGE, new Uint8Array([1]))).toThrow(SaverThreadWriteError);

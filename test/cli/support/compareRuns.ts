@@ -13,7 +13,7 @@ export interface SimulatedComparison {
   readonly detail?: boolean;
 }
 
-/** `queue`, then `copy` with no pool, a 1 MiB pool and a 16 MiB pool, on one workload: 2 writers × 200 writes/s. */
+/** `queue`, then `copy` with no pool, a 1 MiB pool and a 16 MiB pool, on one workload: 2 writers × 400 writes/s. */
 export function simulatedRuns({ storage, memoryBytes, detail = true }: SimulatedComparison): CompareRun[] {
   const configurations = [
     { strategy: 'queue', poolPages: 0 },
@@ -29,7 +29,9 @@ export function simulatedRuns({ storage, memoryBytes, detail = true }: Simulated
       storage,
       detail,
       turnBytes: 256 * 1024,
-      workload: { writers: 2, writesPerSecond: 200 },
+      // Writes of 256 KiB at most: many writes, so the reports have a timeline to draw.
+      maxWriteBytes: 256 * 1024,
+      workload: { writers: 2, writesPerSecond: 400 },
       seed: 7,
       onEvent: (e) => recorder.next(e),
     });
