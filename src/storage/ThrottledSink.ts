@@ -3,7 +3,7 @@ import { OptionError } from '../errors';
 import { eventLoopScheduler } from '../scheduling/eventLoopScheduler';
 import { resolveProfile, type StorageProfile, type StorageProfileName } from './profiles';
 import type { PageRun, SnapshotHeader, Sink, SinkCallback, WriteSizeHint } from './Sink';
-import { writeRunsTo } from './writeRuns';
+import { joinCallbacks, writeRunsTo } from './writeRuns';
 import { StorageDevice } from './StorageDevice';
 
 export interface ThrottledSinkOptions {
@@ -86,19 +86,7 @@ export class ThrottledSink implements Sink {
   /** One device write for all the runs; the inner sink gets them as one write too, if it can. */
   writeRuns(runs: readonly PageRun[], done: SinkCallback): void {
     // The credit comes back when both the inner write and the device's time are done.
-    let waiting = 2;
-    let settled = false;
-    const settle = (error?: Error | null): void => {
-      if (settled || this.aborted) return;
-      if (error) {
-        settled = true;
-        return done(error);
-      }
-      if (--waiting === 0) {
-        settled = true;
-        done();
-      }
-    };
+    const settle = joinCallbacks(2, done, () => this.aborted);
     let pages = 0;
     for (const run of runs) pages += run.count;
     (this.device as StorageDevice).submit(pages * this.pageSize, () => settle());

@@ -8,22 +8,28 @@ import type { PageRun, Sink, SinkCallback } from './Sink';
  */
 export function writeRunsTo(sink: Sink, runs: readonly PageRun[], done: SinkCallback): void {
   if (typeof sink.writeRuns === 'function') return sink.writeRuns(runs, done);
-  let waiting = runs.length;
-  let settled = false;
+  if (runs.length === 0) return done();
+  const one = joinCallbacks(runs.length, done);
+  for (const run of runs) {
+    if (one.settled) return;
+    sink.write(run, one);
+  }
+}
+
+/** A callback to hand out `count` times: `done` once all were called, or at the first error. */
+export function joinCallbacks(count: number, done: SinkCallback, ignored: () => boolean = () => false): SinkCallback & { readonly settled: boolean } {
+  let waiting = count;
   const one = (error?: Error | null): void => {
-    if (settled) return;
+    if (one.settled || ignored()) return;
     if (error) {
-      settled = true;
+      one.settled = true;
       return done(error);
     }
     if (--waiting === 0) {
-      settled = true;
+      one.settled = true;
       done();
     }
   };
-  if (waiting === 0) return done();
-  for (const run of runs) {
-    if (settled) return;
-    sink.write(run, one);
-  }
+  one.settled = false;
+  return one;
 }
