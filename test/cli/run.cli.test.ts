@@ -56,8 +56,8 @@ describe('bgsnap run', () => {
     expect(report.durationMs).toBeGreaterThan(0);
     // The safe point waits for the running vCPUs and protects every page: never free.
     expect(report.t0PauseMs).toBeGreaterThan(0);
-    // The pool: 1 MiB by default, its peak in whole pages.
-    expect(report.poolBytes).toBe(1 << 20);
+    // The pool: 4 MiB by default, its peak in whole pages.
+    expect(report.poolBytes).toBe(4 << 20);
     expect(report.poolPeak.bytes).toBe(report.poolPeak.pages * report.pageSize);
     expect(report.poolPeak.bytes).toBeLessThanOrEqual(report.poolBytes);
     // One cut entry per vCPU; each vCPU wrote before t0 (the warm-up) and after it.

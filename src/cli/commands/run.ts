@@ -5,7 +5,7 @@ import { verify } from '../../format/verify';
 import { CancelledError, InvalidSnapshotError, OutputExistsError } from '../errors';
 import { print } from '../output';
 import { parseChoice, parseSize } from '../parse';
-import { addGuestOptions, checkFilePath, defaultPool, checkGuestFlags, guestConfig, POOL_DEFAULT_TEXT, type GuestFlags } from '../run/flags';
+import { addGuestOptions, checkFilePath, checkGuestFlags, defaultRunPool, guestConfig, RUN_POOL_DEFAULT_TEXT, type GuestFlags } from '../run/flags';
 import { runGuest } from '../run/guest';
 import { runFigures, runReport, runReportText, withRepeats } from '../run/report';
 import type { RunFigures } from '../run/spread';
@@ -14,7 +14,7 @@ import { describeVerify } from './verify';
 
 interface RunFlags extends GuestFlags {
   readonly strategy: 'queue' | 'copy';
-  /** Unset: `defaultPool(pageSize)`. */
+  /** Unset: `defaultRunPool(pageSize)`. */
   readonly pool?: number;
   readonly out: string;
   readonly force?: boolean;
@@ -35,7 +35,7 @@ export function registerRun(program: Command): Command {
     );
   return addGuestOptions(command)
     .addOption(new Option('--strategy <name>', 'queue or copy').argParser(parseChoice(['queue', 'copy'] as const)).default('copy'))
-    .option('--pool <size>', `copy pool under --strategy copy, a whole number of pages (default: ${POOL_DEFAULT_TEXT})`, parseSize)
+    .option('--pool <size>', `copy pool under --strategy copy, a whole number of pages (default: ${RUN_POOL_DEFAULT_TEXT})`, parseSize)
     .addOption(new Option('--out <file>', 'the snapshot file').default('guest.bgsnap'))
     .option('--force', 'replace the snapshot file if it exists')
     .option('--json', 'print the report as JSON')
@@ -44,7 +44,7 @@ export function registerRun(program: Command): Command {
 
 async function run(flags: RunFlags, command: Command): Promise<void> {
   // Step 1: usage errors, then an existing file, before anything is started.
-  const pool = flags.pool ?? defaultPool(flags.pageSize);
+  const pool = flags.pool ?? defaultRunPool(flags.pageSize);
   checkGuestFlags(flags, flags.strategy === 'copy' ? [pool] : [], command);
   checkFilePath(flags.out, '--out <file>', command);
   if (!flags.force && existsSync(flags.out)) throw new OutputExistsError(flags.out);
