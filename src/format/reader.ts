@@ -87,7 +87,7 @@ export interface SnapshotFile {
  * Opens a snapshot file and reads its header.
  * @throws FormatError when the header is not a valid snapshot header; the file is closed then.
  * @example
- * const file = await openSnapshot('guest.snap');
+ * const file = await openSnapshot('guest.bgsnap');
  * for await (const record of file.records()) console.log(record.block, record.page, record.count);
  */
 export async function openSnapshot(path: string): Promise<SnapshotFile> {

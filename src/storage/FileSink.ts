@@ -86,7 +86,7 @@ const NO_DIRECTORY_SYNC = new Set(['EINVAL', 'EISDIR', 'EPERM', 'EBADF', 'ENOTSU
  * never by removing the file.
  *
  * @example
- * const sink = new FileSink('guest.snap');
+ * const sink = new FileSink('guest.bgsnap');
  * await lastValueFrom(snapshot(memory, sink));
  */
 export class FileSink implements Sink {

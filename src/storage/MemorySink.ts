@@ -23,10 +23,9 @@ export class MemorySink implements Sink {
   readonly capacity: number;
   /**
    * Writes of up to 2 MiB: a write is one synchronous copy, and into fresh
-   * memory (first touch) 2 MiB costs about 4–5 ms here, so a turn of the
-   * pipeline (`turnMs`, 4 ms, then the write that passes it) stays under
-   * 10 ms (`../shared/LIMITS.md`); larger writes cost the pipeline less per
-   * page.
+   * memory (first touch) 2 MiB costs about 1–4 ms here (docs/LIMITS.md), so
+   * a turn of the pipeline (`turnMs`, 4 ms, then the write that passes it)
+   * stays under 10 ms; larger writes cost the pipeline less per page.
    */
   readonly writeSize: WriteSizeHint = { max: 2 * 1024 * 1024 };
   private readonly images = new ImageStore();

@@ -34,7 +34,7 @@ export interface ThrottledSinkOptions {
  * `nvme`: 64 KiB growing up to 4 MiB.
  *
  * @example
- * const sink = new ThrottledSink(new FileSink('guest.snap'), { profile: 'hdd' });
+ * const sink = new ThrottledSink(new FileSink('guest.bgsnap'), { profile: 'hdd' });
  */
 export class ThrottledSink implements Sink {
   /** The device's figures, frozen: a named profile is shared, a custom one copied. */
