@@ -199,7 +199,7 @@ async function main(): Promise<void> {
   for (let round = 0; round < ROUNDS; round++) {
     for (let k = 0; k < CASES.length; k++) {
       const which = CASES[(k + round) % CASES.length] as Case;
-      const path = join(dir, `${round}-${which}.snap`);
+      const path = join(dir, `${round}-${which}.bgsnap`);
       const sample = await measure(async () => {
         switch (which) {
           case 'none':

@@ -76,7 +76,7 @@ interface Comparison {
 }
 
 async function compare(label: string, memory: PagedMemory, dir: string): Promise<Comparison> {
-  const snapPath = join(dir, 'bench.snap');
+  const snapPath = join(dir, 'bench.bgsnap');
   const rawPath = join(dir, 'bench.raw');
   // Warm-up: compiles the hot paths and settles the file system.
   await snapshotToFile(memory, snapPath);
