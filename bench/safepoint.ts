@@ -26,7 +26,7 @@ function option(name: string, fallback: string): number {
 function line(t: StressTally): string {
   return (
     `${t.snapshots} snapshots in ${(t.elapsedMs / 1000).toFixed(0)} s: ${t.consistent} consistent, ${t.inconsistent} inconsistent, ` +
-    `${t.violations} cut violations, ${t.redos} redos; t0 pause median ${median([...t.pausesMs]).toFixed(3)} ms, max ${t.pausesMs.reduce((a, b) => Math.max(a, b), 0).toFixed(2)} ms; load ${loadavg()[0]?.toFixed(1)}`
+    `${t.violations} cut violations, ${t.redos} redos; the cut moved in ${t.cutMoved} (${t.writesAtLastCut} writes in the last); t0 pause median ${median([...t.pausesMs]).toFixed(3)} ms, max ${t.pausesMs.reduce((a, b) => Math.max(a, b), 0).toFixed(2)} ms; load ${loadavg()[0]?.toFixed(1)}`
   );
 }
 

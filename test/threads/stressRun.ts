@@ -39,6 +39,10 @@ export interface StressTally {
   readonly otherErrors: readonly unknown[];
   /** Safe points taken again (`stats.t0Redos`), summed. */
   readonly redos: number;
+  /** Snapshots whose cut differs from the one before: the writers wrote in between. */
+  readonly cutMoved: number;
+  /** Writes in the last cut, all writers together. */
+  readonly writesAtLastCut: number;
   /** `stats.t0PauseMs` of every snapshot, in order. */
   readonly pausesMs: readonly number[];
   readonly elapsedMs: number;
@@ -53,7 +57,7 @@ export async function runStress(options: StressOptions): Promise<StressTally> {
     startWorker(WRITER, { handle, shape, gate: gate.buffer, stepped: false, emulateStoreBuffer: false, burst: options.burst, pauseUs: options.pauseUs }),
   );
   const replay = new LogReplay(shape);
-  const tally = { snapshots: 0, consistent: 0, inconsistent: 0, violations: 0, otherErrors: [] as unknown[], redos: 0, pausesMs: [] as number[], elapsedMs: 0 };
+  const tally = { snapshots: 0, consistent: 0, inconsistent: 0, violations: 0, otherErrors: [] as unknown[], redos: 0, cutMoved: 0, writesAtLastCut: 0, pausesMs: [] as number[], elapsedMs: 0 };
   try {
     await Promise.all(workers.map((w) => nextMessage(w)));
     const start = performance.now();
@@ -76,6 +80,9 @@ export async function runStress(options: StressOptions): Promise<StressTally> {
         const done = outcome.events.find((e): e is DoneEvent => e.type === 'done') as DoneEvent;
         tally.redos += done.stats.t0Redos;
         tally.pausesMs.push(done.stats.t0PauseMs);
+        const writes = started.cut.reduce((a, b) => a + b, 0);
+        if (writes !== tally.writesAtLastCut) tally.cutMoved++;
+        tally.writesAtLastCut = writes;
         replay.advance(started.cut);
         let same = true;
         for (const [name, bytes] of replay.blocks) same &&= Buffer.compare(sink.image(name), bytes) === 0;
