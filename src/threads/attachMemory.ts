@@ -277,9 +277,11 @@ class ThreadWriter implements MemoryWriter {
       let state = Atomics.load(states, p);
       if (state === PageState.Writable) continue;
       if (Atomics.load(this.control, Control.SaverThread) === threadId + 1) {
-        this.control[this.seqAt] = this.seq;
+        this.abandonWrite();
         throw new SaverThreadWriteError(block.name, (p - block.firstPage) * this.shared.pageSize);
       }
+      // Declared gone (a safe point timed out on it while it stalled): no fault, no copy.
+      if (Atomics.load(this.control, writerWord(this.id, Writer.Status)) === WriterStatus.Gone) this.leaveGone();
       const start = performance.now();
       this.faultCount++;
       if (state !== PageState.Protected || !this.copyOwnPage(block, p)) this.blockOn(p);
@@ -293,9 +295,23 @@ class ThreadWriter implements MemoryWriter {
 
   /** This writer was declared gone: it leaves its write unapplied and may not write again. */
   private leaveGone(): never {
-    this.control[this.seqAt] = this.seq;
+    this.abandonWrite();
     this.detached = true;
     throw new WriterDetachedError(this.id, 'gone');
+  }
+
+  /**
+   * Leaves the write under way unapplied: `Seq` back to the completed count,
+   * its high word first if this write carried it (so no reader sees the new
+   * high word with the old low one).
+   */
+  private abandonWrite(): void {
+    // It carried if the threshold it passed (the one before `seqCarry`) lies beyond the count.
+    if (this.seqCarry - 2 ** 32 > this.seq) {
+      this.seqCarry -= 2 ** 32;
+      Atomics.store(this.control, writerWord(this.id, Writer.SeqHigh), this.seqCarry / 2 ** 32 - 1);
+    }
+    this.control[this.seqAt] = this.seq;
   }
 
   /**
@@ -303,8 +319,10 @@ class ThreadWriter implements MemoryWriter {
    * page into the slot, reports it, and unprotects the page. Returns `false`,
    * having given back what it took, when a claim fails or the session ends.
    * Between claiming the page and reporting it there is only the copy:
-   * nothing to wait for, so a writer cannot be stopped holding a page it has
-   * not reported.
+   * nothing to wait for. A thread terminated in that window (termination
+   * lands at a function's entry), or between reserving its ring entry and
+   * publishing it, leaves the page unsaved or the ring stopped at that
+   * entry: the snapshot then waits until it is unsubscribed.
    */
   private copyOwnPage(block: Block, page: number): boolean {
     const shared = this.shared;
@@ -332,10 +350,12 @@ class ThreadWriter implements MemoryWriter {
       return false;
     }
     // A page is only protected inside a session: a claim that fell in a later one than the
-    // slot's (this writer was held up across a whole session) goes back to it untouched.
-    if (Atomics.load(c, Control.Session) !== session) {
+    // slot's (this writer was held up across a whole session, and declared gone) goes back
+    // to it, reported as a fault of that session, since its bulk pass may have gone by.
+    const now = Atomics.load(c, Control.Session);
+    if (now !== session) {
       Atomics.compareExchange(shared.states, page, PageState.Claimed, PageState.Protected);
-      shared.ring.publish(entry, RingEntry.Nothing, 0, 0, 0);
+      shared.ring.publish(entry, now === 0 ? RingEntry.Nothing : RingEntry.Fault, page, this.id, now);
       shared.freeSlot(slot, owned);
       return false;
     }

@@ -140,4 +140,22 @@ describe('share() and attachMemory()', () => {
     writer.write('ram', 255 * PAGE, new Uint8Array([1]));
     expect(memory.read('ram', 255 * PAGE, 1)).toEqual(new Uint8Array([1]));
   });
+
+  it('gives a writer attached during the safe point a cut of 0: none of its writes is in the image', async () => {
+    const memory = memoryOf(64);
+    const handle = memory.share();
+    const first = attachMemory(handle);
+    first.write('ram', 0, new Uint8Array([1]));
+    let late: ReturnType<typeof attachMemory> | undefined;
+    // After the count, before t0: a writer attaches.
+    memory.setSafePointHook((step) => {
+      if (step === 'counted' && late === undefined) late = attachMemory(handle);
+    });
+    const { started } = await run(snapshot(memory, new MemorySink()));
+    memory.setSafePointHook(undefined);
+    expect(late?.id).toBe(1);
+    expect(started.cut).toEqual([1, 0]);
+    first.detach();
+    late?.detach();
+  });
 });
