@@ -209,11 +209,11 @@ describe('bgsnap run', () => {
     expect(existsSync(path('never.bgsnap'))).toBe(false);
   });
 
-  it('takes a default pool of one page when pages are larger than 1 MiB, and checks no pool under queue', () => {
+  it('takes the default 4 MiB pool in whole pages of 2 MiB, and checks no pool under queue', () => {
     const copy = bgsnap('run', '--page-size', '2MiB', ...SMALL, '--out', 'huge-pages.bgsnap', '--json');
     expect(copy.stderr).not.toMatch(/--pool/);
     expect(copy.code).toBe(0);
-    expect(JSON.parse(copy.stdout)).toMatchObject({ pageSize: 2 << 20, pages: 8, poolBytes: 2 << 20, strategy: 'copy', verify: { ok: true } });
+    expect(JSON.parse(copy.stdout)).toMatchObject({ pageSize: 2 << 20, pages: 8, poolBytes: 4 << 20, strategy: 'copy', verify: { ok: true } });
     // A pool that is not whole pages is not used under queue, so not checked.
     const queue = bgsnap('run', '--page-size', '2MiB', ...SMALL, '--strategy', 'queue', '--pool', '1MiB', '--out', 'huge-queue.bgsnap', '--json');
     expect(queue.code).toBe(0);
