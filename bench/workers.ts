@@ -21,8 +21,8 @@
  * Prints tables, and the goals next to what was measured.
  *
  *   npm run bench:workers                      (1 GiB, 7 rounds, ssd, 2 writers)
- *   npm run bench:workers -- --gib 0.25 --rounds 5 --storage nvme --writers 1
- *   (or the environment: GIB, ROUNDS, STORAGE, WRITERS)
+ *   npm run bench:workers -- --gib 0.25 --rounds 5 --storage nvme --writers 1 --pool 16384
+ *   (or the environment: GIB, ROUNDS, STORAGE, WRITERS, POOL)
  */
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -52,6 +52,8 @@ const ROUNDS = Number(option('rounds', '7'));
 const STORAGE = option('storage', 'ssd') as StorageProfileName;
 const PAGE = 4096;
 const WRITERS = Number(option('writers', '2'));
+/** Pages of the copy pool (the library's default for 4 KiB pages: 256). */
+const POOL = Number(option('pool', '256'));
 /** Precomputed writes per writer: one barrier round. */
 const WRITES = 1 << 20;
 /** Writes per round while a snapshot runs: short, as faults make them slow. */
@@ -114,7 +116,7 @@ async function main(): Promise<void> {
   const memory = new PagedMemory({ pageSize: PAGE, blocks: [{ name: 'ram', size }] });
   const ram = memory.block('ram').bytes;
   for (let o = 0; o < size; o += PAGE) ram.fill((o / PAGE) & 0xff || 1, o, o + PAGE);
-  const handle = memory.share();
+  const handle = memory.share({ poolBytes: Math.max(16 * 1024 ** 2, POOL * PAGE) });
   const image = new MemorySink({ capacity: profile.queueDepth });
   await lastValueFrom(snapshot(memory, image)); // Allocates and touches the sink's image.
   const throttled = new ThrottledSink(image, { profile: STORAGE });
@@ -151,7 +153,7 @@ async function main(): Promise<void> {
     await sleep(50);
     const number = ++snapshots;
     const last = await lastValueFrom(
-      snapshot(memory, sink, { strategy }).pipe(
+      snapshot(memory, sink, { strategy, poolPages: POOL }).pipe(
         tap((e) => e.type === 'started' && Atomics.store(flags, Flag.Snapshot, number)),
         finalize(() => Atomics.store(flags, Flag.Snapshot, 0)),
       ),
@@ -191,7 +193,7 @@ async function main(): Promise<void> {
   printTable(barrierRows);
 
   // 2. Stalls per fault under each strategy, as the writers measure them.
-  console.log(`\n2. Writer stall per fault, writers at full speed, snapshot into MemorySink behind ThrottledSink '${STORAGE}' (${profile.bandwidth / 1e6} MB/s, ${profile.latency} ms a write, ${profile.queueDepth} at once), ${profile.queueDepth} writes in flight, pool 256 pages`);
+  console.log(`\n2. Writer stall per fault, writers at full speed, snapshot into MemorySink behind ThrottledSink '${STORAGE}' (${profile.bandwidth / 1e6} MB/s, ${profile.latency} ms a write, ${profile.queueDepth} at once), ${profile.queueDepth} writes in flight, pool ${POOL} pages`);
   const stallRows: (string | number)[][] = [['strategy', 'writer id', 'writes', 'faults', 'self-copied', 'stall p50 µs', 'p99 µs', 'max µs', 'goal (copy p99 ≤ 10 µs)']];
   const snapshotRows: (string | number)[][] = [['strategy', 'snapshot ms', 'faults (saver)', 'saved bulk', 'fault', 'copy', 'pool peak', 'saver stall p99 µs']];
   const copyP99: number[] = [];
