@@ -279,6 +279,11 @@ export class PagedMemory implements SnapshotMemory {
     return this.shared?.state.writerCount ?? 0;
   }
 
+  /** Slots of the pool shared with writer threads (`share({ poolBytes })`), or undefined before `share()`. */
+  get poolCapacity(): number | undefined {
+    return this.shared?.state.slots.length;
+  }
+
   createPool(pages: number): PageBufferPool | undefined {
     const shared = this.shared;
     if (shared === null) return undefined;

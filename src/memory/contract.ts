@@ -69,6 +69,11 @@ export interface SnapshotMemory {
    * Called before `protect`; without one the snapshot allocates a `PagePool`.
    */
   createPool?(pages: number): PageBufferPool | undefined;
+  /**
+   * The most pages `createPool` takes, when the memory keeps its own pool
+   * (a shared memory: its `share({ poolBytes })`); absent otherwise.
+   */
+  readonly poolCapacity?: number;
 }
 
 /** One snapshot's hold on a memory: from t0 until `close()`. */

@@ -7,6 +7,7 @@ import type { PageBufferPool } from '../pool/contract';
 import { allocatePool } from '../pool/allocatePool';
 import type { StrategyContext } from '../strategies/Strategy';
 import type { PageRun, SaveVia, Sink } from '../storage/Sink';
+import { writeRunsTo } from '../storage/writeRuns';
 import { BulkPass } from './bulkRuns';
 import { drainByPriority } from './drainByPriority';
 import type { SnapshotEvent, SnapshotStats } from './events';
@@ -279,8 +280,7 @@ export class SnapshotRun {
       this.credits$.next();
     };
     try {
-      if (runs.length === 1) this.sink.write(runs[0] as PageRun, done);
-      else (this.sink.writeRuns as NonNullable<Sink['writeRuns']>).call(this.sink, runs, done);
+      writeRunsTo(this.sink, runs, done);
       handing = false;
     } catch (error) {
       handing = false;

@@ -30,11 +30,6 @@ export class SharedPagePool implements PageBufferPool {
     Atomics.store(shared.control, Control.PoolHint, 0);
   }
 
-  /** Slots in the memory's shared pool area: the largest `size` a pool of this memory can have. */
-  get capacity(): number {
-    return this.shared.slots.length;
-  }
-
   get borrowed(): number {
     return Atomics.load(this.shared.control, Control.PoolBorrowed);
   }

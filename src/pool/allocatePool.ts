@@ -8,7 +8,7 @@ import { PagePool } from './PagePool';
  * (`createPool`, a memory shared with writer threads) or a `PagePool`.
  *
  * `poolPages` undefined asks for the default, `defaultPoolPages(pageSize)`,
- * cut down to what the memory's own pool can hold (its `capacity`), so that
+ * cut down to what the memory's own pool can hold (`poolCapacity`), so that
  * every memory snapshots with no options. An explicit size is taken as given:
  * the memory or `PagePool` refuses one it cannot hold.
  *
@@ -17,10 +17,6 @@ import { PagePool } from './PagePool';
  */
 export function allocatePool(memory: SnapshotMemory, poolPages: number | undefined): PageBufferPool {
   if (poolPages !== undefined) return memory.createPool?.(poolPages) ?? new PagePool(poolPages, memory.pageSize);
-  const wanted = defaultPoolPages(memory.pageSize);
-  // An empty pool of the memory's own tells its bound without claiming any of it.
-  const empty = memory.createPool?.(0);
-  if (empty === undefined) return new PagePool(wanted, memory.pageSize);
-  const pages = Math.min(wanted, empty.capacity ?? wanted);
-  return pages === 0 ? empty : (memory.createPool?.(pages) ?? empty);
+  const pages = Math.min(defaultPoolPages(memory.pageSize), memory.poolCapacity ?? Infinity);
+  return memory.createPool?.(pages) ?? new PagePool(pages, memory.pageSize);
 }

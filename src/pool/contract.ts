@@ -13,12 +13,6 @@ export interface PageBufferPool {
   readonly borrowed: number;
   /** The most buffers on loan at once since construction. */
   readonly peak: number;
-  /**
-   * The most buffers a pool of this kind can be given, when that is bounded
-   * (a memory's shared pool area: its `share({ poolBytes })`). Absent: no
-   * bound but what the process can allocate.
-   */
-  readonly capacity?: number;
   /** Lends a buffer, or returns `undefined` when none is free. */
   acquire(): Uint8Array | undefined;
   /**

@@ -90,8 +90,7 @@ export class ThrottledSink implements Sink {
     let pages = 0;
     for (const run of runs) pages += run.count;
     (this.device as StorageDevice).submit(pages * this.pageSize, () => settle());
-    if (runs.length === 1) this.inner.write(runs[0] as PageRun, settle);
-    else writeRunsTo(this.inner, runs, settle);
+    writeRunsTo(this.inner, runs, settle);
   }
 
   end(done: SinkCallback): void {

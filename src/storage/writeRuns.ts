@@ -1,12 +1,14 @@
 import type { PageRun, Sink, SinkCallback } from './Sink';
 
 /**
- * Stores `runs` in `sink` as one write: through its `writeRuns` when it has
- * one, else one `write` per run, `done` called once when all have completed
- * (or at the first error). A wrapping sink (`ThrottledSink`) uses it to pass
- * a batch on to the sink it wraps.
+ * Stores `runs` in `sink` as one write: a single run through its `write`,
+ * several through its `writeRuns` when it has one, else one `write` per run,
+ * `done` called once when all have completed (or at the first error). The
+ * pipeline hands its batches over with it, and a wrapping sink
+ * (`ThrottledSink`) passes a batch on to the sink it wraps.
  */
 export function writeRunsTo(sink: Sink, runs: readonly PageRun[], done: SinkCallback): void {
+  if (runs.length === 1) return sink.write(runs[0] as PageRun, done);
   if (typeof sink.writeRuns === 'function') return sink.writeRuns(runs, done);
   if (runs.length === 0) return done();
   const one = joinCallbacks(runs.length, done);
