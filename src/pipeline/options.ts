@@ -61,9 +61,10 @@ export interface SnapshotOptions {
    * bulk pages together, as many records as fit, in that order. Its size
    * starts at the sink's suggestion (`Sink.writeSize.start`, within these
    * bounds; `ThrottledSink` derives one from its profile) or at
-   * `minWriteBytes`, doubles with each write that completes while no fault
-   * waits, up to this, and a write made while a fault waits is cut to
-   * `minWriteBytes`. At least one page; rounded down to whole pages.
+   * `minWriteBytes`, doubles while the sink keeps up, no fault waits and the
+   * last doubling paid (a write of twice the size took under 1.9 times as
+   * long: `WriteSize`), up to this; a write made while a fault waits is cut
+   * to `minWriteBytes`. At least one page; rounded down to whole pages.
    * @default the sink's suggestion (`Sink.writeSize.max`), else 4194304 (4 MiB)
    */
   readonly maxWriteBytes?: number;
