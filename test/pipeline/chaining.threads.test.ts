@@ -5,12 +5,8 @@
 import type { Worker } from 'node:worker_threads';
 import { afterEach, expect, it } from 'vitest';
 import { MemorySink, PagedMemory, snapshot, ThrottledSink, type SnapshotEvent } from '../../src';
-import { Writer, writerWord } from '../../src/threads/layout';
-import { nextMessage, startWorker } from '../support/workers';
-import { until } from '../threads/support';
+import { startWriters } from '../threads/support';
 import { LogReplay, logBlocks, type LogShape } from '../threads/workers/writeLog';
-
-const WRITER = require.resolve('../threads/workers/randomWrites.ts');
 
 let workers: Worker[] = [];
 afterEach(async () => {
@@ -21,15 +17,8 @@ afterEach(async () => {
 it('starts each next snapshot inside the done handler while two writer threads write; each image is its cut', async () => {
   const shape: LogShape = { seed: 7, writers: 2, pageSize: 4096, sharedPages: 1024, ownPages: 256 };
   const memory = new PagedMemory({ blocks: logBlocks(shape) });
-  const handle = memory.share();
-  const flags = new Int32Array(new SharedArrayBuffer(8));
-  workers = Array.from({ length: shape.writers }, () => startWorker(WRITER, { handle, shape, flags: flags.buffer }));
-  const ids = (await Promise.all(workers.map((w) => nextMessage<{ id: number }>(w)))).map((m) => m.id);
-  Atomics.store(flags, 0, 1);
-  Atomics.notify(flags, 0);
-  // Every writer under way before the first t0.
-  const control = new Int32Array(handle.control);
-  await until(() => ids.every((id) => Atomics.load(control, writerWord(id, Writer.Seq)) >= 2000));
+  const writers = await startWriters(memory, shape);
+  workers = writers.workers;
 
   const rounds: { cut: readonly number[]; sink: MemorySink; released: boolean; faults: number }[] = [];
   await new Promise<void>((resolve, reject) => {
@@ -50,9 +39,7 @@ it('starts each next snapshot inside the done handler while two writer threads w
     };
     next();
   });
-  const finished = workers.map((w) => nextMessage(w));
-  Atomics.store(flags, 1, 1);
-  await Promise.all(finished);
+  await writers.stop();
 
   const replay = new LogReplay(shape);
   let previous = -1;

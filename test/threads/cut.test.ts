@@ -1,20 +1,9 @@
 import { lastValueFrom, toArray } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemorySink, PagedMemory, PageState, snapshot, ThrottledSink, type SnapshotEvent, type WriterFaults } from '../../src';
-import { Writer, writerWord } from '../../src/threads/layout';
-import { nextMessage, startWorker } from '../support/workers';
-import { until } from './support';
+import { MemorySink, PagedMemory, PageState, snapshot, ThrottledSink, type SnapshotEvent } from '../../src';
+import { startWriters } from './support';
 import { logBlocks, replay, type LogShape } from './workers/writeLog';
 import type { Worker } from 'node:worker_threads';
-
-const WRITER = require.resolve('./workers/randomWrites.ts');
-
-interface Finished {
-  readonly type: 'finished';
-  readonly id: number;
-  readonly writes: number;
-  readonly faults: WriterFaults;
-}
 
 let workers: Worker[] = [];
 afterEach(async () => {
@@ -22,31 +11,12 @@ afterEach(async () => {
   workers = [];
 });
 
-/** Starts `shape.writers` writer threads on `memory`, writing until `stop()`. */
-async function startWriters(memory: PagedMemory, shape: LogShape) {
-  const flags = new Int32Array(new SharedArrayBuffer(8));
-  const handle = memory.share();
-  workers = Array.from({ length: shape.writers }, () => startWorker(WRITER, { handle, shape, flags: flags.buffer }));
-  const ids = (await Promise.all(workers.map((w) => nextMessage<{ id: number }>(w)))).map((m) => m.id);
-  Atomics.store(flags, 0, 1);
-  Atomics.notify(flags, 0);
-  // Every writer well under way before t0, however loaded the machine is.
-  const control = new Int32Array(handle.control);
-  await until(() => ids.every((id) => Atomics.load(control, writerWord(id, Writer.Seq)) >= 2000));
-  return {
-    async stop(): Promise<Finished[]> {
-      const finished = workers.map((w) => nextMessage<Finished>(w));
-      Atomics.store(flags, 1, 1);
-      return (await Promise.all(finished)).sort((a, b) => a.id - b.id);
-    },
-  };
-}
-
 describe.each(['queue', 'copy'] as const)('writer threads under %s', (strategy) => {
   it.each([2, 4])('%i writers at full speed: the image is the logs replayed up to the cut', async (writers) => {
     const shape: LogShape = { seed: writers * 31 + strategy.length, writers, pageSize: 4096, sharedPages: 12_288, ownPages: 1024 };
     const memory = new PagedMemory({ blocks: logBlocks(shape) });
     const run = await startWriters(memory, shape);
+    workers = run.workers;
 
     const inner = new MemorySink();
     const events = await lastValueFrom(
