@@ -37,7 +37,7 @@ export { PagePool } from './pool/PagePool';
 export type { SharedPagePool } from './pool/SharedPagePool';
 
 // Storage: the sink contract and its implementations.
-export type { PageRun, SaveVia, Sink, SinkCallback, SnapshotHeader, WriteSizeHint } from './storage/Sink';
+export type { PageRun, SaveVia, Sink, SinkCallback, SnapshotHeader, SnapshotIdentity, SnapshotKind, WriteSizeHint } from './storage/Sink';
 export { MemorySink } from './storage/MemorySink';
 export type { MemorySinkOptions, SinkState } from './storage/MemorySink';
 export { VirtualSink } from './storage/VirtualSink';

@@ -3,6 +3,21 @@ import type { BlockInfo } from '../memory/contract';
 /** How a page reached storage. */
 export type SaveVia = 'bulk' | 'fault' | 'copy';
 
+/** 'full': every page; 'incremental': the pages written since the parent's t0. */
+export type SnapshotKind = 'full' | 'incremental';
+
+/** Where a snapshot stands in its chain (docs/FORMAT.md, "Chains"). */
+export interface SnapshotIdentity {
+  /** This snapshot's id: a UUID, made at random at t0. */
+  readonly id: string;
+  /** The id of the snapshot whose t0 this one holds the changes since; absent for a full snapshot. */
+  readonly parent?: string;
+  /** The id of the full snapshot that starts the chain: a full snapshot's own id. */
+  readonly root: string;
+  /** The place in the chain: 0 for a full snapshot, the parent's link + 1 for an incremental one. */
+  readonly link: number;
+}
+
 /** What a sink learns at t0. */
 export interface SnapshotHeader {
   readonly pageSize: number;
@@ -19,6 +34,12 @@ export interface SnapshotHeader {
    * before t0). Non-negative integers. Absent when there is no cut.
    */
   readonly cut?: readonly number[];
+  /**
+   * The snapshot's id and place in its chain. A snapshot from `snapshot()`
+   * always has one; a header without it is a full snapshot whose sink makes
+   * up an id.
+   */
+  readonly identity?: SnapshotIdentity;
 }
 
 /** Contiguous pages of one block, handed to a sink as one write. */
