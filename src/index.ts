@@ -1,7 +1,7 @@
 // Memory: the contract and the SharedArrayBuffer implementation.
 export { PagedMemory } from './memory/PagedMemory';
 export type { PagedMemoryOptions, MemoryBlock, ShareOptions } from './memory/PagedMemory';
-export { PageState } from './memory/contract';
+export { PageState, isProtected } from './memory/contract';
 export type { BlockInfo, FaultHandler, ProtectOptions, ProtectionSession, SnapshotMemory } from './memory/contract';
 
 // Writer threads: a shared memory's handle, attached to from a worker.

@@ -9,8 +9,10 @@ import { confirmCut, safePoint, type SafePoint } from '../threads/safePoint';
 import { SharedState } from '../threads/SharedState';
 import type { SaverStepHook } from '../threads/steps';
 import { WRITE_DATA } from '../threads/attachMemory';
+import type { SnapshotIdentity } from '../storage/Sink';
 import {
   PageState,
+  isProtected,
   type BlockInfo,
   type FaultHandler,
   type ProtectOptions,
@@ -108,6 +110,10 @@ export class PagedMemory implements SnapshotMemory {
   } | null = null;
   private sessions = 0;
   private onSafePointStep: SaverStepHook | undefined;
+  /** The last committed snapshot: what an incremental one holds the changes since. */
+  private committed: SnapshotIdentity | undefined;
+  /** One bit per page: the pages the open session protected at t0 (reused from one session to the next). */
+  private inSession: Uint8Array | undefined;
 
   constructor(options: PagedMemoryOptions) {
     this.pageSize = checkPageSize(options?.pageSize ?? DEFAULT_PAGE_SIZE);
@@ -154,12 +160,16 @@ export class PagedMemory implements SnapshotMemory {
     const first = b.firstPage + (offset >>> this.pageShift);
     const last = b.firstPage + ((offset + data.length - 1) >>> this.pageShift);
 
-    // Fast path: one plain load per page touched, while no write waits anywhere.
+    // Fast path: one plain load per page touched, while no write waits anywhere. A clean
+    // page becomes written (its first write since the last committed snapshot).
     let blocked = false;
-    if (this.waiters.size === 0) {
-      for (let p = first; p <= last; p++) if (states[p] !== PageState.Writable) blocked = true;
-    } else {
-      for (let p = first; p <= last; p++) if (states[p] !== PageState.Writable || this.waiters.has(p)) blocked = true;
+    for (let p = first; p <= last; p++) {
+      const state = states[p];
+      if (state === PageState.Clean) states[p] = PageState.Writable;
+      else if (state !== PageState.Writable) blocked = true;
+    }
+    if (!blocked && this.waiters.size !== 0) {
+      for (let p = first; p <= last; p++) if (this.waiters.has(p)) blocked = true;
     }
     if (!blocked) {
       b.bytes.set(data, offset);
@@ -178,7 +188,7 @@ export class PagedMemory implements SnapshotMemory {
       }
       const session = this.session;
       for (let p = first; p <= last; p++) {
-        if (states[p] !== PageState.Writable) session?.onFault(p);
+        if (isProtected(states[p] as number)) session?.onFault(p);
       }
       // Behind earlier writes on writable pages only: it goes when they do, or now if they went.
       this.applyReady([pendingWrite]);
@@ -194,9 +204,10 @@ export class PagedMemory implements SnapshotMemory {
     for (let w = candidates.pop(); w !== undefined; w = candidates.pop()) {
       let ready = true;
       for (let p = w.first; p <= w.last && ready; p++) {
-        ready = states[p] === PageState.Writable && this.waiters.get(p)?.[0] === w;
+        ready = !isProtected(states[p] as number) && this.waiters.get(p)?.[0] === w;
       }
       if (!ready) continue;
+      states.fill(PageState.Writable, w.first, w.last + 1);
       w.target.set(w.data, w.at);
       w.resolve();
       // Step out of every line; whoever heads one now may be ready.
@@ -216,7 +227,7 @@ export class PagedMemory implements SnapshotMemory {
     if (!Number.isInteger(page) || page < 0 || page >= b.pages) {
       throw new OutOfBlockError(block, page * this.pageSize, this.pageSize, b.size);
     }
-    return this.states[b.firstPage + page] !== PageState.Writable;
+    return isProtected(this.states[b.firstPage + page] as number);
   }
 
   /** Whether a snapshot holds this memory now. */
@@ -298,11 +309,12 @@ export class PagedMemory implements SnapshotMemory {
 
   protect(onFault: FaultHandler, options: ProtectOptions = {}): ProtectionSession {
     if (this.session !== null) throw new SnapshotInProgressError();
-    const session = new Session(this, onFault, options.onCopied);
+    const parent = options.incremental === true ? this.committed : undefined;
+    const session = new Session(this, onFault, options.onCopied, parent);
     this.session = session;
     const shared = this.shared;
     if (shared === null) {
-      this.states.fill(PageState.Protected);
+      this.protectPages(session);
       return session;
     }
     // With writer threads, t0 is a safe point; then faults arrive through the ring.
@@ -315,7 +327,7 @@ export class PagedMemory implements SnapshotMemory {
       () => {
         Atomics.store(c, Control.SaverThread, threadId + 1);
         Atomics.store(c, Control.Session, id);
-        this.states.fill(PageState.Protected);
+        this.protectPages(session);
         Atomics.store(c, Control.PoolSize, poolSize);
       },
       shared.timeoutMs,
@@ -323,6 +335,47 @@ export class PagedMemory implements SnapshotMemory {
     );
     session.listen(shared.state, id, options.pool, shared.timeoutMs);
     return session;
+  }
+
+  /**
+   * t0's protect step, with every writer held: every page, or for an
+   * incremental snapshot every page written since the last committed t0.
+   * A redone safe point calls it again: it adds the pages written since.
+   */
+  private protectPages(session: Session): void {
+    const states = this.states;
+    if (session.parent === undefined) {
+      states.fill(PageState.Protected);
+      session.pages = this.pageCount;
+      return;
+    }
+    // Step 1: the session's bitmap, cleared on the first call; it says which pages a failure gives back.
+    const bits = (this.inSession ??= new Uint8Array(Math.ceil(this.pageCount / 8)));
+    if (session.pages === 0) bits.fill(0);
+    // Step 2: every written page is protected; a native search skips the clean ones
+    // (and those an earlier call protected, counted already).
+    for (let p = states.indexOf(PageState.Writable); p !== -1; p = states.indexOf(PageState.Writable, p + 1)) {
+      states[p] = PageState.Protected;
+      bits[p >>> 3] = (bits[p >>> 3] as number) | (1 << (p & 7));
+      session.pages++;
+    }
+  }
+
+  /**
+   * Forgets the committed snapshot and marks every page written, so that the
+   * next snapshot is a full one: for whoever changes the bytes past the
+   * barrier (`restore`).
+   * @throws SnapshotInProgressError while a snapshot runs.
+   */
+  forgetSnapshots(): void {
+    if (this.session !== null) throw new SnapshotInProgressError();
+    this.committed = undefined;
+    this.states.fill(PageState.Writable);
+  }
+
+  /** The last committed snapshot of this memory: an incremental snapshot taken now holds the changes since its t0. */
+  get lastCommitted(): SnapshotIdentity | undefined {
+    return this.committed;
   }
 
   /**
@@ -341,10 +394,10 @@ export class PagedMemory implements SnapshotMemory {
     if (head !== undefined) this.applyReady([head]);
   }
 
-  /** @internal Makes pages writable and applies writes that no longer wait. */
+  /** @internal Makes saved pages writable (clean: their bytes are in the snapshot) and applies writes that no longer wait. */
   unprotectPages(first: number, count: number): void {
     const end = first + count;
-    this.states.fill(PageState.Writable, first, end);
+    this.states.fill(PageState.Clean, first, end);
     this.shared?.state.wakeWaiters(first, end);
     if (this.waiters.size === 0) return;
     const candidates: PendingWrite[] = [];
@@ -355,10 +408,36 @@ export class PagedMemory implements SnapshotMemory {
     this.applyReady(candidates.reverse());
   }
 
-  /** @internal */
-  endSession(session: Session): void {
+  /**
+   * @internal Ends the session. Committed, its saved pages stay clean and it
+   * is what the next incremental snapshot builds on. Otherwise every page it
+   * protected is marked written again, so the next snapshot holds it (the
+   * writes before this one's t0 are not lost).
+   */
+  endSession(session: Session, committed: SnapshotIdentity | undefined): void {
     if (this.session !== session) return;
-    this.unprotectPages(0, this.pageCount);
+    const states = this.states;
+    // Step 1: pages still protected (a failure, or a cancel) are released, as written.
+    const released: number[] = [];
+    for (let p = nextProtected(states, 0); p !== -1; p = nextProtected(states, p + 1)) released.push(p);
+    // Step 2: a failed session gives its saved pages back to the next snapshot.
+    if (committed !== undefined) this.committed = committed;
+    else if (session.parent === undefined) states.fill(PageState.Writable);
+    else {
+      const bits = this.inSession as Uint8Array;
+      for (let i = 0; i < bits.length; i++) {
+        const byte = bits[i] as number;
+        if (byte === 0) continue;
+        for (let b = 0; b < 8; b++) if ((byte >> b) & 1) states[i * 8 + b] = PageState.Writable;
+      }
+    }
+    for (const p of released) states[p] = PageState.Writable;
+    this.shared?.state.wakeWaiters(0, this.pageCount);
+    if (this.waiters.size !== 0) {
+      const candidates: PendingWrite[] = [];
+      for (const line of this.waiters.values()) if (line[0] !== undefined) candidates.push(line[0]);
+      this.applyReady(candidates);
+    }
     const shared = this.shared;
     if (shared !== null) {
       const c = shared.state.control;
@@ -397,12 +476,21 @@ class Session implements ProtectionSession {
   private timeoutMs = 0;
   private closed = false;
 
+  /** Pages protected at t0: set by the protect step. */
+  pages = 0;
+  private committed: SnapshotIdentity | undefined;
+
   constructor(
     private readonly memory: PagedMemory,
     readonly onFault: FaultHandler,
     private readonly onCopied: ((page: number, buffer: Uint8Array) => void) | undefined,
+    readonly parent: SnapshotIdentity | undefined,
   ) {
     this.states = memory.states;
+  }
+
+  commit(identity: SnapshotIdentity): void {
+    if (!this.closed) this.committed = identity;
   }
 
   get cut(): readonly number[] {
@@ -465,6 +553,12 @@ class Session implements ProtectionSession {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.memory.endSession(this);
+    this.memory.endSession(this, this.committed);
   }
+}
+
+/** The first page from `from` in a protected state, or -1. */
+function nextProtected(states: Uint8Array, from: number): number {
+  for (let p = from; p < states.length; p++) if (isProtected(states[p] as number)) return p;
+  return -1;
 }

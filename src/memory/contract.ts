@@ -5,6 +5,7 @@
  */
 
 import type { PageBufferPool } from '../pool/contract';
+import type { SnapshotIdentity } from '../storage/Sink';
 
 /** One named block of pages, laid out in a single global page index. */
 export interface BlockInfo {
@@ -20,10 +21,16 @@ export interface BlockInfo {
 
 /**
  * The state of one page, one byte per page in shared memory. The write
- * barrier only asks "is it `Writable`?"; the pipeline owns the other states.
+ * barrier's fast path only asks "is it `Writable`?"; its slow path turns a
+ * `Clean` page `Writable` and goes on, and waits on the protected states,
+ * which the pipeline owns.
  */
 export const PageState = {
-  /** Not protected: saved already, or no snapshot running. */
+  /**
+   * Not protected, and written since the t0 of the memory's last committed
+   * snapshot (or no snapshot committed yet): the next incremental snapshot
+   * holds it.
+   */
   Writable: 0,
   /** Protected since t0 and not yet claimed by anyone. */
   Protected: 1,
@@ -31,8 +38,20 @@ export const PageState = {
   Claimed: 2,
   /** Protected, with a fault queued for it: the next credit goes to it. */
   Queued: 3,
+  /**
+   * Not protected, and not written since the t0 of the last committed
+   * snapshot, which holds its bytes: a saved page is unprotected to this. The
+   * first write to it makes it `Writable` on the barrier's slow path, the way
+   * dirty logging write-protects clean pages; no fault is raised.
+   */
+  Clean: 4,
 } as const;
 export type PageState = (typeof PageState)[keyof typeof PageState];
+
+/** Whether a page in `state` is write-protected by a snapshot (writers wait on it). */
+export function isProtected(state: number): boolean {
+  return state === PageState.Protected || state === PageState.Claimed || state === PageState.Queued;
+}
 
 /** Called by the write barrier, once per write and protected page it touches. */
 export type FaultHandler = (page: number) => void;
@@ -49,6 +68,13 @@ export interface ProtectOptions {
    * loan to the snapshot) and the page is writable again. Counts as a fault.
    */
   readonly onCopied?: (page: number, buffer: Uint8Array) => void;
+  /**
+   * Protect only the pages written since the t0 of the memory's last
+   * committed snapshot (`ProtectionSession.commit`), when the memory tracks
+   * them and one was committed; otherwise every page. The session's
+   * `parent` says which it did.
+   */
+  readonly incremental?: boolean;
 }
 
 /** A memory that can be snapshotted. */
@@ -81,6 +107,16 @@ export interface ProtectionSession {
   /** Page states indexed by global page; the pipeline claims pages by writing here. */
   readonly states: Uint8Array;
   /**
+   * Pages protected at t0, which the snapshot must save: every page, or for
+   * an incremental one those written since its parent's t0. Absent: every page.
+   */
+  readonly pages?: number;
+  /**
+   * The committed snapshot whose t0 this one holds the changes since: set
+   * only when the session is incremental. Absent: a full snapshot.
+   */
+  readonly parent?: SnapshotIdentity;
+  /**
    * The bytes of `count` pages from global page `first`, all in one block,
    * without a copy. Valid to read while those pages stay protected. A memory
    * without bytes returns an empty array.
@@ -90,6 +126,13 @@ export interface ProtectionSession {
   copy(page: number, into: Uint8Array): void;
   /** Makes `count` pages from `first` writable and releases writers waiting on them. */
   unprotect(first: number, count: number): void;
+  /**
+   * The image is committed as `identity`: the pages it saved stay clean, and
+   * the next incremental snapshot holds the changes since this one's t0.
+   * Without it, `close()` leaves every page of this session to the next
+   * snapshot (a failed or cancelled one loses nothing). Call before `close()`.
+   */
+  commit?(identity: SnapshotIdentity): void;
   /** Unprotects every page, releases every waiting writer and ends the session. Idempotent. */
   close(): void;
   /**

@@ -1,12 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import { Subject, filter, type Subscriber, type Subscription } from 'rxjs';
 import { SinkError } from '../errors';
-import { PageState, type BlockInfo, type ProtectionSession, type SnapshotMemory } from '../memory/contract';
+import { PageState, isProtected, type BlockInfo, type ProtectionSession, type SnapshotMemory } from '../memory/contract';
 import { blockIndexOf } from '../memory/geometry';
 import { StallRecorder } from '../metrics/StallRecorder';
 import type { PageBufferPool } from '../pool/contract';
 import { allocatePool } from '../pool/allocatePool';
 import type { StrategyContext } from '../strategies/Strategy';
-import type { PageRun, SaveVia, Sink } from '../storage/Sink';
+import type { PageRun, SaveVia, Sink, SnapshotIdentity, SnapshotKind } from '../storage/Sink';
 import { writeRunsTo } from '../storage/writeRuns';
 import { BulkPass } from './bulkRuns';
 import { drainByPriority } from './drainByPriority';
@@ -68,6 +69,10 @@ export class SnapshotRun {
   private readonly wake$ = new Subject<void>();
   private readonly subscriptions: Subscription[] = [];
 
+  /** This snapshot's id and place in its chain, set at t0. */
+  private identity: SnapshotIdentity | undefined;
+  /** Pages protected at t0: what this snapshot saves (every page, unless incremental). */
+  private totalPages = 0;
   private inFlight = 0;
   private savedBy = { bulk: 0, fault: 0, copy: 0 };
   private faults = 0;
@@ -94,13 +99,18 @@ export class SnapshotRun {
   start(): () => void {
     const { scheduler, strategy } = this.options;
 
-    // Step 1, t0: every page protected, synchronously (writer threads pause for it).
+    // Step 1, t0: every page protected, or for an incremental snapshot every page written
+    // since the last committed one's t0; synchronously (writer threads pause for it).
     this.session = this.memory.protect((page) => this.raised$.next(page), {
       pool: this.pool,
       onCopied: (page, buffer) => this.onCopied(page, buffer),
+      incremental: this.options.incremental,
     });
     this.states = this.session.states;
     this.t0 = scheduler.now();
+    this.totalPages = this.session.pages ?? this.memory.pageCount;
+    const identity = chainedIdentity(this.options.id ?? randomUUID(), this.session.parent);
+    this.identity = identity;
     this.phase = 'running';
     // Step 2: faults, wired before anything can write. Every one is counted and
     // timed here, whatever the strategy does with them; the first on an unclaimed
@@ -123,6 +133,7 @@ export class SnapshotRun {
       wallTime: Date.now(),
       strategy: strategy.name,
       ...(cut.length !== 0 ? { cut } : {}),
+      identity,
     };
     try {
       this.sink.start(header);
@@ -134,7 +145,10 @@ export class SnapshotRun {
       type: 'started',
       t0: this.t0,
       wallTime: header.wallTime,
-      totalPages: this.memory.pageCount,
+      kind: kindOf(identity),
+      identity,
+      totalPages: this.totalPages,
+      memoryPages: this.memory.pageCount,
       pageSize: this.pageSize,
       strategy: strategy.name,
       cut,
@@ -202,7 +216,7 @@ export class SnapshotRun {
     const at = this.options.scheduler.now();
     this.faults++;
     // A writer thread's report can arrive after its page was saved: no wait is left to time.
-    if (this.states[page] === PageState.Writable) this.stalls.record(0);
+    if (!isProtected(this.states[page] as number)) this.stalls.record(0);
     else if (this.firstFaultAt.get(page) === undefined) this.firstFaultAt.set(page, at);
     else {
       const later = this.laterFaultsAt.get(page);
@@ -357,7 +371,7 @@ export class SnapshotRun {
     if (this.phase !== 'running' || this.inFlight !== 0 || !this.bulkExhausted) return;
     if (this.faultQueue.length !== 0 || this.copyQueue.length !== 0) return;
     // Writer threads may hold pages claimed for their own copies, not yet reported.
-    if (this.savedPages() < this.memory.pageCount) return;
+    if (this.savedPages() < this.totalPages) return;
     // A writer thread that wrote past t0 unseen makes the image no cut: fail before the commit.
     const broken = this.session?.confirmCut?.();
     if (broken !== undefined) return this.fail(broken);
@@ -366,6 +380,8 @@ export class SnapshotRun {
       if (this.phase !== 'ending') return;
       if (error) return this.fail(new SinkError('end', error));
       this.succeeded = true;
+      // Committed: the next incremental snapshot of this memory holds the changes since this t0.
+      this.session?.commit?.(this.identity as SnapshotIdentity);
       this.emitProgress();
       const stats = this.stats();
       // The memory is let go before the host hears of the end, so that the next
@@ -392,7 +408,7 @@ export class SnapshotRun {
       type: 'progress',
       savedPages: saved,
       saved: { ...this.savedBy },
-      totalPages: this.memory.pageCount,
+      totalPages: this.totalPages,
       bytesWritten: saved * this.pageSize,
       poolInUse: this.pool.borrowed,
       at: this.options.scheduler.now(),
@@ -402,8 +418,11 @@ export class SnapshotRun {
   private stats(): SnapshotStats {
     return {
       strategy: this.options.strategy.name,
+      kind: kindOf(this.identity as SnapshotIdentity),
+      identity: this.identity as SnapshotIdentity,
       pageSize: this.pageSize,
-      totalPages: this.memory.pageCount,
+      totalPages: this.totalPages,
+      memoryPages: this.memory.pageCount,
       saved: { ...this.savedBy },
       faults: this.faults,
       stall: this.stalls.summary(),
@@ -463,6 +482,16 @@ export class SnapshotRun {
       return;
     }
   }
+}
+
+/** A new snapshot's identity: its id, and the parent's chain when it is incremental. */
+function chainedIdentity(id: string, parent: SnapshotIdentity | undefined): SnapshotIdentity {
+  if (parent === undefined) return { id, root: id, link: 0 };
+  return { id, parent: parent.id, root: parent.root, link: parent.link + 1 };
+}
+
+function kindOf(identity: SnapshotIdentity): SnapshotKind {
+  return identity.parent === undefined ? 'full' : 'incremental';
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<void> {

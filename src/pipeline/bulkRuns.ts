@@ -10,7 +10,7 @@ export interface BulkRun {
 }
 
 /**
- * The bulk pass: one walk over every page, block by block. It is pulled one
+ * The bulk pass: one walk over every protected page, block by block. It is pulled one
  * run at a time, never pushed, so faults that arrive between pulls are served
  * first. Pages that a fault already claimed, queued or saved are skipped; the
  * pages of each run are claimed as it is pulled, up to `maxRunPages` and the
@@ -42,11 +42,20 @@ export class BulkPass {
       const { firstPage, pages } = this.blocks[this.block] as BlockInfo;
       const end = firstPage + pages;
       let p = this.page;
-      // Step 1: skip what is no longer waiting for the bulk pass; claim the rest,
-      // so neither a fault nor a later pull saves it again. Writer threads claim
-      // pages too, so every claim is an atomic compare-and-exchange.
-      while (p < end && !claim(states, p)) p++;
-      if (p === end) {
+      // Step 1: skip what is no longer waiting for the bulk pass (saved, claimed, queued,
+      // or never protected: an incremental snapshot's clean pages), a native search at a
+      // time; claim the rest, so neither a fault nor a later pull saves it again. Writer
+      // threads claim pages too, so every claim is an atomic compare-and-exchange.
+      for (;;) {
+        p = states.indexOf(PageState.Protected, p);
+        if (p === -1 || p >= end || claim(states, p)) break;
+        p++;
+      }
+      if (p === -1) {
+        this.done = true;
+        return undefined;
+      }
+      if (p >= end) {
         this.nextBlock();
         continue;
       }

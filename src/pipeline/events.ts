@@ -1,5 +1,5 @@
 import type { StallSummary } from '../metrics/StallRecorder';
-import type { SaveVia } from '../storage/Sink';
+import type { SaveVia, SnapshotIdentity, SnapshotKind } from '../storage/Sink';
 
 /**
  * What a snapshot reports, as a union discriminated on `type`. `started`,
@@ -14,7 +14,14 @@ export interface StartedEvent {
   readonly type: 'started';
   readonly t0: number;
   readonly wallTime: number;
+  /** `full`, or `incremental`: only the pages written since the parent's t0 are protected and saved. */
+  readonly kind: SnapshotKind;
+  /** The snapshot's id and place in its chain, as its file's header holds them. */
+  readonly identity: SnapshotIdentity;
+  /** Pages this snapshot saves: every page of the memory, or for an incremental one those written since its parent's t0. */
   readonly totalPages: number;
+  /** Pages of the memory. */
+  readonly memoryPages: number;
   readonly pageSize: number;
   readonly strategy: string;
   /**
@@ -82,8 +89,14 @@ export interface DoneEvent {
 
 export interface SnapshotStats {
   readonly strategy: string;
+  readonly kind: SnapshotKind;
+  /** The snapshot's id and place in its chain; an incremental snapshot taken next names `identity.id` as its parent. */
+  readonly identity: SnapshotIdentity;
   readonly pageSize: number;
+  /** Pages saved: every page, or for an incremental snapshot those written since its parent's t0. */
   readonly totalPages: number;
+  /** Pages of the memory. */
+  readonly memoryPages: number;
   /** Pages saved, by how they reached storage; they add up to `totalPages`. */
   readonly saved: { readonly bulk: number; readonly fault: number; readonly copy: number };
   /** Faults raised: one per write and protected page it touched. */

@@ -86,6 +86,25 @@ export interface SnapshotOptions {
    */
   readonly turnMs?: number;
   /**
+   * Save only the pages written since the t0 of the last snapshot of this
+   * memory that committed (full or incremental), with the same guarantees as
+   * a full snapshot. Pages not written since are not protected at all. With
+   * no committed snapshot before it, or a memory that does not track written
+   * pages (only `PagedMemory` does), the snapshot is a full one: `started`
+   * and `done` say which (`kind`). A failed or cancelled snapshot leaves
+   * every page it would have saved to the next one.
+   * @default false
+   */
+  readonly incremental?: boolean;
+  /**
+   * The snapshot's id, a UUID (lowercase hex, `8-4-4-4-12`, not all zero): what
+   * its file's header says and what an incremental snapshot taken after it
+   * names as its parent. Give one to tie a snapshot to records of your own,
+   * or for repeatable runs (the simulator derives it from its seed).
+   * @default a random UUID (`crypto.randomUUID()`)
+   */
+  readonly id?: string;
+  /**
    * Emit `fault`, `saved` and `unprotected` events (one per fault or run).
    * Off, a snapshot emits only `started`, `progress` and `done`.
    * @default false
@@ -108,6 +127,9 @@ export interface ResolvedOptions {
   readonly turnPages: number;
   /** `minWriteBytes`, `maxWriteBytes`, `bulkShare`, `turnMs`: sized against the sink's hint at start (`WriteSize`). */
   readonly write: WriteOptions;
+  readonly incremental: boolean;
+  /** `undefined`: a random one at t0. */
+  readonly id: string | undefined;
   readonly detail: boolean;
   readonly scheduler: SchedulerLike;
 }
@@ -155,6 +177,12 @@ export function resolveOptions(options: SnapshotOptions | undefined, pageSize: n
     throw new OptionError('turnBytes', `an integer of at least one page (${pageSize})`, turnBytes);
   }
   const write = checkWriteOptions(options, pageSize);
+  const incremental = options.incremental ?? false;
+  if (typeof incremental !== 'boolean') throw new OptionError('incremental', 'a boolean', incremental);
+  const id = options.id;
+  if (id !== undefined && !isSnapshotId(id)) {
+    throw new OptionError('id', 'a UUID in lowercase hex (8-4-4-4-12 digits), not all zero', id);
+  }
   const detail = options.detail ?? false;
   if (typeof detail !== 'boolean') throw new OptionError('detail', 'a boolean', detail);
   const scheduler = options.scheduler ?? eventLoopScheduler;
@@ -168,7 +196,16 @@ export function resolveOptions(options: SnapshotOptions | undefined, pageSize: n
     faultRunPages: Math.floor(faultRunBytes / pageSize),
     turnPages: Math.floor(turnBytes / pageSize),
     write,
+    incremental,
+    id,
     detail,
     scheduler,
   };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Whether `id` is a snapshot id: a UUID in lowercase hex, not all zero. */
+function isSnapshotId(id: unknown): id is string {
+  return typeof id === 'string' && UUID.test(id) && /[1-9a-f]/.test(id);
 }

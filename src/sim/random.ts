@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { OptionError } from '../errors';
@@ -50,4 +51,12 @@ export function checkSeed(seed: unknown, option = 'seed'): number {
 /** `RandomStream.split`: `count` independent streams from one seed. */
 export function randomStreams(seed: number, count: number): RandomStream[] {
   return RandomStream.split(seed, count);
+}
+
+/** A snapshot id (a version 4 UUID) that depends on the seed alone, so a seeded run is repeatable. */
+export function seededId(seed: number): string {
+  const hex = createHash('sha256').update(`bgsnap simulate ${seed}`).digest('hex');
+  // The version (4) and variant (10xx) bits, as a random UUID has them.
+  const variant = ((parseInt(hex[16] as string, 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }

@@ -12,7 +12,7 @@ import type { StrategyName } from '../strategies';
 import type { Strategy } from '../strategies/Strategy';
 import { DiscardSink } from './DiscardSink';
 import type { GeometryMemory } from './GeometryMemory';
-import { checkSeed, randomStreams, type RandomStream } from './random';
+import { checkSeed, randomStreams, seededId, type RandomStream } from './random';
 import { PageChooser, resolveWorkload, type ResolvedWorkload, type WorkloadOptions } from './workload';
 import { VirtualClock } from './VirtualClock';
 import { Writers, type WriterStats } from './writers';
@@ -207,6 +207,7 @@ export function simulate(memory: GeometryMemory, options: SimulateOptions = {}):
     maxWriteBytes: options.maxWriteBytes,
     bulkShare: options.bulkShare,
     detail: options.detail ?? false,
+    id: seededId(seed),
     scheduler,
   });
   // Every page copy takes its time on the clock: the faulting writer waits for it.

@@ -1,6 +1,6 @@
 import { threadId } from 'node:worker_threads';
 import { OptionError, OutOfBlockError, SaverThreadWriteError, TooManyWritersError, WriterDetachedError } from '../errors';
-import { PageState } from '../memory/contract';
+import { PageState, isProtected } from '../memory/contract';
 import { StallRecorder, type StallSummary } from '../metrics/StallRecorder';
 import { RingEntry } from './FaultRing';
 import { checkHandle, type MemoryHandle, type SharedBlock } from './handle';
@@ -276,6 +276,12 @@ class ThreadWriter implements MemoryWriter {
     for (let p = from; p <= last; p++) {
       let state = Atomics.load(states, p);
       if (state === PageState.Writable) continue;
+      // A clean page: its first write since the last committed snapshot marks it written. No
+      // safe point can protect it meanwhile (this write is inside, and its epoch acknowledged).
+      if (state === PageState.Clean) {
+        state = Atomics.compareExchange(states, p, PageState.Clean, PageState.Writable);
+        if (state === PageState.Clean || state === PageState.Writable) continue;
+      }
       if (Atomics.load(this.control, Control.SaverThread) === threadId + 1) {
         this.abandonWrite();
         throw new SaverThreadWriteError(block.name, (p - block.firstPage) * this.shared.pageSize);
@@ -287,7 +293,7 @@ class ThreadWriter implements MemoryWriter {
       if (state !== PageState.Protected || !this.copyOwnPage(block, p)) this.blockOn(p);
       this.stalls.record(performance.now() - start);
       state = Atomics.load(states, p);
-      if (state !== PageState.Writable) p--; // protected again: a new snapshot began while blocked
+      if (state !== PageState.Writable) p--; // clean now (looked at again), or protected again by a new snapshot
     }
     // Declared gone while it waited (a safe point timed out on it): its bytes may not land.
     if (Atomics.load(this.control, writerWord(this.id, Writer.Status)) === WriterStatus.Gone) this.leaveGone();
@@ -385,16 +391,16 @@ class ThreadWriter implements MemoryWriter {
     const wakeAt = writerWord(this.id, Writer.Wake);
     // Step 1: say what we wait for before looking again, so an unprotect in between wakes us.
     Atomics.store(c, waitAt, page);
-    if (Atomics.load(shared.states, page) !== PageState.Writable) {
+    if (isProtected(Atomics.load(shared.states, page))) {
       // Step 2: the fault reaches the saver; a full ring waits for space unless the page frees up.
       const session = Atomics.load(c, Control.Session);
       if (session !== 0) {
-        shared.ring.post(RingEntry.Fault, page, this.id, session, () => Atomics.load(shared.states, page) !== PageState.Writable);
+        shared.ring.post(RingEntry.Fault, page, this.id, session, () => isProtected(Atomics.load(shared.states, page)));
       }
-      // Step 3: sleep until it is writable; the timeout only bounds a lost wake-up.
+      // Step 3: sleep until it is unprotected; the timeout only bounds a lost wake-up.
       for (;;) {
         const wake = Atomics.load(c, wakeAt);
-        if (Atomics.load(shared.states, page) === PageState.Writable) break;
+        if (!isProtected(Atomics.load(shared.states, page))) break;
         Atomics.wait(c, wakeAt, wake, 50);
       }
     }

@@ -20,7 +20,7 @@ class FakeStream extends Writable implements ProgressStream {
 }
 
 const TOTAL = 4096;
-const started: StartedEvent = { type: 'started', t0: 5000, wallTime: 0, totalPages: TOTAL, pageSize: 4096, strategy: 'copy', cut: [], t0PauseMs: 0, t0Redos: 0 };
+const started: StartedEvent = { type: 'started', t0: 5000, wallTime: 0, kind: 'full', identity: { id: '00000000-0000-4000-8000-000000000001', root: '00000000-0000-4000-8000-000000000001', link: 0 }, totalPages: TOTAL, memoryPages: TOTAL, pageSize: 4096, strategy: 'copy', cut: [], t0PauseMs: 0, t0Redos: 0 };
 
 /** The progress of a snapshot saving 128 pages every 100 ms of its clock from t0 = 5000, with some faults and copies. */
 function progressAt(k: number): ProgressEvent {

@@ -36,8 +36,11 @@ function size(svg: string): { width: number; height: number } {
 function stats(overrides: Partial<SnapshotStats>): SnapshotStats {
   return {
     strategy: 'copy',
+    kind: 'full',
+    identity: { id: '00000000-0000-4000-8000-000000000001', root: '00000000-0000-4000-8000-000000000001', link: 0 },
     pageSize: 4096,
     totalPages: 1024,
+    memoryPages: 1024,
     saved: { bulk: 1024, fault: 0, copy: 0 },
     faults: 0,
     stall: { count: 0, p50: 0, p99: 0, max: 0 },
@@ -85,7 +88,7 @@ describe('RunRecorder', () => {
 
   it('pairs faults with the unprotect of their own page, in their own block', () => {
     const recorder = new RunRecorder('by hand');
-    recorder.next({ type: 'started', t0: 100, wallTime: 0, totalPages: 8, pageSize: 4096, strategy: 'queue', cut: [], t0PauseMs: 0, t0Redos: 0 });
+    recorder.next({ type: 'started', t0: 100, wallTime: 0, kind: 'full', identity: { id: '00000000-0000-4000-8000-000000000001', root: '00000000-0000-4000-8000-000000000001', link: 0 }, totalPages: 8, memoryPages: 8, pageSize: 4096, strategy: 'queue', cut: [], t0PauseMs: 0, t0Redos: 0 });
     recorder.next({ type: 'fault', block: 'a', page: 3, at: 110 });
     recorder.next({ type: 'fault', block: 'a', page: 3, at: 112 });
     recorder.next({ type: 'fault', block: 'b', page: 3, at: 113 });

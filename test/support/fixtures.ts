@@ -1,6 +1,7 @@
 import { filter, map, type Observable, type OperatorFunction } from 'rxjs';
-import { PagedMemory } from '../../src';
-import type { SnapshotEvent } from '../../src';
+import { PagedMemory, snapshot, VirtualSink } from '../../src';
+import type { SnapshotEvent, SnapshotOptions, SnapshotStats, WriteRecord } from '../../src';
+import { VirtualClock } from '../../src/sim/VirtualClock';
 
 /** A memory of one block, `pages` pages of 512 bytes; page p is filled with p + 1. */
 export function numberedMemory(pages: number, pageSize = 512): PagedMemory {
@@ -34,4 +35,36 @@ export function only(...types: SnapshotEvent['type'][]): OperatorFunction<Snapsh
       filter((e) => types.includes(e.type)),
       map(code),
     );
+}
+
+/**
+ * Runs a snapshot of `memory` to its end on a virtual clock of its own, into
+ * a `VirtualSink` (which logs every run), and returns its stats and the log:
+ * a committed snapshot to build incremental ones on, or one to inspect.
+ */
+export function runToEnd(memory: PagedMemory, options: SnapshotOptions = {}): { stats: SnapshotStats; log: readonly WriteRecord[] } {
+  const clock = new VirtualClock();
+  const sink = new VirtualSink({ scheduler: clock, capacity: 2, latency: 1 });
+  let stats: SnapshotStats | undefined;
+  let failure: unknown;
+  snapshot(memory, sink, { ...options, scheduler: clock }).subscribe({
+    next: (e) => {
+      if (e.type === 'done') stats = e.stats;
+    },
+    error: (error: unknown) => (failure = error),
+  });
+  clock.flush();
+  if (failure !== undefined) throw failure;
+  if (stats === undefined) throw new Error('the snapshot did not end');
+  return { stats, log: sink.log };
+}
+
+/** The global pages a log of runs holds, in order. */
+export function pagesOf(memory: PagedMemory, log: readonly Pick<WriteRecord, 'block' | 'page' | 'count'>[]): number[] {
+  const pages: number[] = [];
+  for (const w of log) {
+    const first = (memory.blocks[w.block]?.firstPage ?? NaN) + w.page;
+    for (let p = first; p < first + w.count; p++) pages.push(p);
+  }
+  return pages.sort((a, b) => a - b);
 }

@@ -1,3 +1,4 @@
+import { isProtected } from '../../src/memory/contract';
 import { expect } from 'vitest';
 import type { PagedMemory, SnapshotEvent, SnapshotMemory, WriteRecord } from '../../src';
 
@@ -20,7 +21,7 @@ export interface InspectableMemory {
 
 /** No page is left protected and the memory takes a new snapshot. */
 export function expectAllUnprotected(memory: InspectableMemory): void {
-  expect(memory.states.every((s) => s === 0)).toBe(true);
+  expect(!memory.states.some(isProtected)).toBe(true);
   expect(memory.snapshotting).toBe(false);
 }
 

@@ -1,3 +1,4 @@
+import { isProtected } from '../../src/memory/contract';
 import type { Worker } from 'node:worker_threads';
 import { lastValueFrom, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -79,7 +80,7 @@ describe.each([false, true])('a write against the safe point, store buffer emula
           );
           memory.setSafePointHook(undefined);
           expect(memory.snapshotting).toBe(false);
-          expect(memory.states.every((s) => s === PageState.Writable)).toBe(true);
+          expect(!memory.states.some(isProtected)).toBe(true);
           if ('error' in outcome) {
             expect(outcome.error).toBeInstanceOf(CutViolationError);
             expect(expected).toBe('violation');
@@ -179,7 +180,7 @@ describe('a writer\'s own copy, held at each step', () => {
       run.cancel();
       releaseWriter(gate);
       expect(memory.snapshotting).toBe(false);
-      expect(memory.states.every((s) => s === PageState.Writable)).toBe(true);
+      expect(!memory.states.some(isProtected)).toBe(true);
       const sink = new MemorySink();
       const events = await lastValueFrom(snapshot(memory, sink, { strategy: 'copy', poolPages: 16 }).pipe(toArray()));
       expectCut(events, sink);

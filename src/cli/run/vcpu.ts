@@ -5,7 +5,7 @@
  * protected is timed, so that the command can plot every fault's stall.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { PageState } from '../../memory/contract';
+import { isProtected } from '../../memory/contract';
 import { attachMemory } from '../../threads/attachMemory';
 import { Flag, type VcpuData, type VcpuMessage } from './protocol';
 import { WRITE_BYTES, workloadStream, writeStream } from './workload';
@@ -39,7 +39,7 @@ const picks = workloadStream(data.seed, data.vcpus, data.vcpus + data.vcpu);
 function writeOnce(): void {
   const offset = stream.next();
   words[1] = writer.writes;
-  if (states[firstPage + (offset >>> pageShift)] === PageState.Writable) {
+  if (!isProtected(states[firstPage + (offset >>> pageShift)] as number)) {
     writer.write(name, offset, word);
     return;
   }
