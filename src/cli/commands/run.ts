@@ -1,13 +1,14 @@
 import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
-import { verify } from '../../format/verify';
+import { verify, type VerifyReport } from '../../format/verify';
 import { CancelledError, InvalidSnapshotError, OutputExistsError } from '../errors';
 import { print } from '../output';
-import { parseChoice, parseSize } from '../parse';
+import { parseChoice, parseInteger, parseNumber, parseSize } from '../parse';
+import { usageError } from '../usage';
 import { addGuestOptions, checkFilePath, checkGuestFlags, defaultRunPool, guestConfig, RUN_POOL_DEFAULT_TEXT, type GuestFlags } from '../run/flags';
-import { runGuest } from '../run/guest';
-import { runFigures, runReport, runReportText, withRepeats } from '../run/report';
+import { chainFiles, runGuest } from '../run/guest';
+import { chainLinks, chainText, runFigures, runReport, runReportText, withRepeats } from '../run/report';
 import type { RunFigures } from '../run/spread';
 import { withCancelSignals } from '../signals';
 import { describeVerify } from './verify';
@@ -19,7 +20,12 @@ interface RunFlags extends GuestFlags {
   readonly out: string;
   readonly force?: boolean;
   readonly json?: boolean;
+  readonly snapshots: number;
+  readonly interval: number;
 }
+
+/** Most snapshots `--snapshots` takes. */
+const MAX_SNAPSHOTS = 1000;
 
 /** Adds `bgsnap run` to `program`. */
 export function registerRun(program: Command): Command {
@@ -37,6 +43,12 @@ export function registerRun(program: Command): Command {
     .addOption(new Option('--strategy <name>', 'queue or copy').argParser(parseChoice(['queue', 'copy'] as const)).default('copy'))
     .option('--pool <size>', `copy pool under --strategy copy, a whole number of pages (default: ${RUN_POOL_DEFAULT_TEXT})`, parseSize)
     .addOption(new Option('--out <file>', 'the snapshot file').default('guest.bgsnap'))
+    .addOption(
+      new Option('--snapshots <n>', `snapshots of the running guest, 1 to ${MAX_SNAPSHOTS}: one full, then incremental ones (only the pages written since the one before); files <out>.0.bgsnap, <out>.1.bgsnap, … (<out> without .bgsnap)`)
+        .argParser(parseInteger(1, MAX_SNAPSHOTS))
+        .default(1),
+    )
+    .addOption(new Option('--interval <ms>', 'milliseconds from the end of one snapshot to the start of the next, with --snapshots').argParser(parseNumber(0, 3_600_000)).default(1000))
     .option('--force', 'replace the snapshot file if it exists')
     .option('--json', 'print the report as JSON')
     .action((flags: RunFlags, command: Command) => run(flags, command));
@@ -47,7 +59,10 @@ async function run(flags: RunFlags, command: Command): Promise<void> {
   const pool = flags.pool ?? defaultRunPool(flags.pageSize);
   checkGuestFlags(flags, flags.strategy === 'copy' ? [pool] : [], command);
   checkFilePath(flags.out, '--out <file>', command);
-  if (!flags.force && existsSync(flags.out)) throw new OutputExistsError(flags.out);
+  if (flags.snapshots > 1 && flags.repeat > 1) usageError(command, "options '--snapshots <n>' and '--repeat <n>' cannot both be above 1");
+  const files = chainFiles(flags.out, flags.snapshots);
+  for (const file of files) if (!flags.force && existsSync(file)) throw new OutputExistsError(file);
+  if (flags.snapshots > 1) return runChain(flags, files);
 
   // Step 2: the runs, cancelled by Ctrl-C; each file checked through. A run after the first replaces the file of the one before.
   await withCancelSignals(async (signal) => {
@@ -74,5 +89,33 @@ async function run(flags: RunFlags, command: Command): Promise<void> {
       }
       earlier.push(runFigures(report));
     }
+  });
+}
+
+/** `--snapshots N`: one run, a full snapshot and N − 1 incremental ones; each file checked, then the chain. */
+async function runChain(flags: RunFlags, files: readonly string[]): Promise<void> {
+  const pool = flags.pool ?? defaultRunPool(flags.pageSize);
+  await withCancelSignals(async (signal) => {
+    const result = await runGuest(
+      {
+        ...guestConfig(flags),
+        strategy: flags.strategy,
+        poolBytes: flags.strategy === 'queue' ? 0 : pool,
+        out: flags.out,
+        force: flags.force ?? false,
+        snapshots: flags.snapshots,
+        intervalMs: flags.interval,
+      },
+      { signal, progress: {} },
+    );
+    const sizes = await Promise.all(files.map(async (file) => (await stat(file)).size));
+    const reports = await Promise.all(files.map((file) => verify(file)));
+    if (signal.aborted) throw new CancelledError(signal.reason as NodeJS.Signals, `the chain's ${files.length} snapshots are complete`);
+    const first = reports[0] as VerifyReport;
+    const links = chainLinks(result, sizes, reports.map((r) => r.ok));
+    const report = { ...runReport(result, sizes[0] ?? 0, first), chain: links };
+    print(flags.json ? JSON.stringify(report, null, 2) : `${runReportText(report)}\n\n${chainText(links)}\n${describeVerify(first, sizes[0] ?? 0)}`);
+    const bad = reports.findIndex((r) => !r.ok);
+    if (bad >= 0) throw new InvalidSnapshotError(files[bad] as string, (reports[bad] as VerifyReport & { ok: false }).problems);
   });
 }

@@ -45,8 +45,35 @@ export interface GuestConfig {
    */
   readonly faultRunBytes?: number;
   readonly out: string;
-  /** Replace a file at `out`. */
+  /** Replace a file at `out` (and at the chain's files). */
   readonly force: boolean;
+  /**
+   * Snapshots of the running guest: one full one, then `snapshots − 1`
+   * incremental ones, `intervalMs` apart, while the vCPUs keep writing. With
+   * more than one, the files are `chainFiles(out, snapshots)`.
+   * @default 1
+   */
+  readonly snapshots?: number;
+  /** Milliseconds from the end of one snapshot to the t0 of the next. @default 1000 */
+  readonly intervalMs?: number;
+}
+
+/** One snapshot of a run: its file, its `started` and its stats. */
+export interface GuestSnapshot {
+  readonly out: string;
+  readonly started: StartedEvent;
+  readonly stats: SnapshotStats;
+}
+
+/**
+ * The files of a chain of `count` snapshots written for `out`: `out` itself
+ * for one; for more, `<base>.0.bgsnap`, `<base>.1.bgsnap`, … where `<base>`
+ * is `out` without its `.bgsnap` extension.
+ */
+export function chainFiles(out: string, count: number): string[] {
+  if (count === 1) return [out];
+  const base = out.endsWith('.bgsnap') ? out.slice(0, -'.bgsnap'.length) : out;
+  return Array.from({ length: count }, (_, i) => `${base}.${i}.bgsnap`);
 }
 
 /** How long the vCPUs write before t0, so that the cut is a moment of a running guest. */
@@ -69,8 +96,11 @@ export interface GuestRunOptions {
 
 export interface GuestRun {
   readonly config: GuestConfig;
+  /** The first snapshot's (the full one's). */
   readonly started: StartedEvent;
   readonly stats: SnapshotStats;
+  /** Every snapshot taken, base first: one, or a chain (`GuestConfig.snapshots`). */
+  readonly snapshots: readonly GuestSnapshot[];
   /** Per vCPU, in writer-id order (the order of `stats.cut`). */
   readonly vcpus: readonly VcpuReport[];
 }
@@ -94,7 +124,7 @@ export function createGuest({ ramBytes, pageSize, poolBytes }: Pick<GuestConfig,
 
 /**
  * Runs a guest: on a new memory (`createGuest`) or the one given, starts the vCPU threads, lets them write for `WARM_UP_MS`, takes
- * one snapshot to `out` on the chosen storage while they go on, then stops
+ * one snapshot to `out` (or a chain: `GuestConfig.snapshots`) on the chosen storage while they go on, then stops
  * them. The file is written by `FileSink`: under a temporary name, given its
  * own only when complete.
  * @throws CancelledError when `signal` aborts first: the snapshot is cancelled, its temporary file removed and the vCPUs terminated.
@@ -102,10 +132,9 @@ export function createGuest({ ramBytes, pageSize, poolBytes }: Pick<GuestConfig,
 export async function runGuest(config: GuestConfig, options: GuestRunOptions = {}): Promise<GuestRun> {
   const { signal } = options;
   const reason = (): NodeJS.Signals => (signal?.reason as NodeJS.Signals | undefined) ?? 'SIGINT';
-  let existed = existsSync(config.out);
-  /** The cancel's error; `finished`: the snapshot had its file's name before the cancel took hold. */
-  const cancelled = (finished = false): CancelledError => new CancelledError(reason(), leftover(config.out, existed, finished));
-  if (signal?.aborted) throw cancelled();
+  const count = config.snapshots ?? 1;
+  const files = chainFiles(config.out, count);
+  if (signal?.aborted) throw new CancelledError(reason(), leftover(config.out, existsSync(config.out), false));
 
   // Step 1: the guest memory and its vCPU threads.
   const { memory, handle } = options.guest ?? createGuest(config);
@@ -118,65 +147,97 @@ export async function runGuest(config: GuestConfig, options: GuestRunOptions = {
   try {
     // Step 2: the vCPUs write for a while before t0.
     vcpus.go();
-    await abortable(new Promise((resolve) => setTimeout(resolve, WARM_UP_MS)), signal, () => cancelled());
+    await abortable(new Promise((resolve) => setTimeout(resolve, WARM_UP_MS)), signal, () => new CancelledError(reason(), leftover(config.out, existsSync(config.out), false)));
 
-    // Step 3: the snapshot, to the file through the storage model.
-    existed = existsSync(config.out);
-    const capacity = capacityOf(config);
-    const file = new FileSink(config.out, { overwrite: config.force, capacity });
-    const sink: Sink & { whenClosed(): Promise<void> } = config.storage === 'none' ? file : new ThrottledSink(file, { profile: config.storage });
-    let started: StartedEvent | undefined;
-    let stats: SnapshotStats | undefined;
-    // A turn (and a progress event) per round of credits, at most the default 4 MiB (or one run, when
-    // --run-bytes is larger): on a slow device with one write in flight, progress still comes every few
-    // writes. Runs and turns of at least one page: the library's defaults are smaller than the largest pages.
-    const runBytes = runBytesOf(config);
-    const turnBytes = Math.max(config.pageSize, Math.min(Math.max(DEFAULT_TURN_BYTES, runBytes), capacity * runBytes));
-    const events$ = snapshot(memory, sink, {
-      strategy: config.strategy,
-      poolPages: config.poolBytes / config.pageSize,
-      runBytes,
-      faultRunBytes: config.faultRunBytes,
-      turnBytes,
-    }).pipe(
-      tap((event) => options.onEvent?.(event)),
-      options.progress === false ? identity : showProgress({ label: `snapshot (${config.strategy})`, ...options.progress }),
-    );
-    await new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => {
-        subscription.unsubscribe();
-        // The sink's abort removes the temporary file; the error waits for it. Once `done` has
-        // arrived, or the sink ended (took the file's name) before the abort, the snapshot is in place.
-        const doneFirst = stats !== undefined;
-        sink.whenClosed().then(
-          () => reject(cancelled(doneFirst || file.state === 'ended')),
-          (error: unknown) => reject(new CancelledError(reason(), error instanceof Error ? error.message : String(error))),
-        );
-      };
-      const subscription = events$.subscribe({
-        next: (event) => {
-          if (event.type === 'started') started = event;
-          else if (event.type === 'done') stats = event.stats;
-        },
-        error: (error: unknown) => {
-          signal?.removeEventListener('abort', onAbort);
-          reject(error);
-        },
-        complete: () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        },
-      });
-      if (!subscription.closed) signal?.addEventListener('abort', onAbort, { once: true });
-    });
-    if (started === undefined || stats === undefined) throw new Error('the snapshot completed without its started and done events');
+    // Step 3: the snapshots, each to its file through the storage model: a full one, then
+    // incremental ones of the same guest, `intervalMs` apart, while the vCPUs go on.
+    const snapshots: GuestSnapshot[] = [];
+    for (const [i, out] of files.entries()) {
+      if (i > 0) {
+        const earlier = `${snapshots.length} earlier snapshot${snapshots.length === 1 ? '' : 's'} of the chain ${snapshots.length === 1 ? 'is' : 'are'} complete`;
+        await abortable(new Promise((resolve) => setTimeout(resolve, config.intervalMs ?? 1000)), signal, () => new CancelledError(reason(), `${leftover(out, existsSync(out), false)}; the ${earlier}`));
+      }
+      const label = count === 1 ? `snapshot (${config.strategy})` : `[${i + 1}/${count}] ${i === 0 ? 'full' : 'incremental'} snapshot (${config.strategy})`;
+      const progress = options.progress === false ? false : { ...options.progress, label: count === 1 ? (options.progress?.label ?? label) : label };
+      snapshots.push(await saveSnapshot(memory, config, out, i > 0, { ...options, progress }, reason));
+    }
 
     // Step 4: the vCPUs stop and report.
     const reports = await vcpus.stop();
-    return { config, started, stats, vcpus: reports };
+    const first = snapshots[0] as GuestSnapshot;
+    return { config, started: first.started, stats: first.stats, snapshots, vcpus: reports };
   } finally {
     await vcpus.terminate();
   }
+}
+
+/**
+ * One snapshot of the guest to `out`, through the storage model; incremental
+ * after the first. Cancelled by the signal: unsubscribed, its temporary file
+ * removed, a `CancelledError` saying what is left at `out`.
+ */
+async function saveSnapshot(
+  memory: PagedMemory,
+  config: GuestConfig,
+  out: string,
+  incremental: boolean,
+  options: GuestRunOptions,
+  reason: () => NodeJS.Signals,
+): Promise<GuestSnapshot> {
+  const { signal } = options;
+  const existed = existsSync(out);
+  /** The cancel's error; `finished`: the snapshot had its file's name before the cancel took hold. */
+  const cancelled = (finished = false): CancelledError => new CancelledError(reason(), leftover(out, existed, finished));
+  const capacity = capacityOf(config);
+  const file = new FileSink(out, { overwrite: config.force, capacity });
+  const sink: Sink & { whenClosed(): Promise<void> } = config.storage === 'none' ? file : new ThrottledSink(file, { profile: config.storage });
+  let started: StartedEvent | undefined;
+  let stats: SnapshotStats | undefined;
+  // A turn (and a progress event) per round of credits, at most the default 4 MiB (or one run, when
+  // --run-bytes is larger): on a slow device with one write in flight, progress still comes every few
+  // writes. Runs and turns of at least one page: the library's defaults are smaller than the largest pages.
+  const runBytes = runBytesOf(config);
+  const turnBytes = Math.max(config.pageSize, Math.min(Math.max(DEFAULT_TURN_BYTES, runBytes), capacity * runBytes));
+  const events$ = snapshot(memory, sink, {
+    strategy: config.strategy,
+    poolPages: config.poolBytes / config.pageSize,
+    runBytes,
+    faultRunBytes: config.faultRunBytes,
+    turnBytes,
+    incremental,
+  }).pipe(
+    tap((event) => options.onEvent?.(event)),
+    options.progress === false ? identity : showProgress({ label: `snapshot (${config.strategy})`, ...options.progress }),
+  );
+  await new Promise<void>((resolve, reject) => {
+    const onAbort = (): void => {
+      subscription.unsubscribe();
+      // The sink's abort removes the temporary file; the error waits for it. Once `done` has
+      // arrived, or the sink ended (took the file's name) before the abort, the snapshot is in place.
+      const doneFirst = stats !== undefined;
+      sink.whenClosed().then(
+        () => reject(cancelled(doneFirst || file.state === 'ended')),
+        (error: unknown) => reject(new CancelledError(reason(), error instanceof Error ? error.message : String(error))),
+      );
+    };
+    const subscription = events$.subscribe({
+      next: (event) => {
+        if (event.type === 'started') started = event;
+        else if (event.type === 'done') stats = event.stats;
+      },
+      error: (error: unknown) => {
+        signal?.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+      complete: () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      },
+    });
+    if (!subscription.closed) signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  if (started === undefined || stats === undefined) throw new Error('the snapshot completed without its started and done events');
+  return { out, started, stats };
 }
 
 /** The file sink's capacity for `config`. */

@@ -1,5 +1,6 @@
 import type { VerifyReport } from '../../format/verify';
 import type { StallSummary } from '../../metrics/StallRecorder';
+import type { SnapshotKind } from '../../storage/Sink';
 import { formatBandwidth, formatBytes, formatDuration, formatMs, formatTable } from '../../sim/format';
 import { problemJson, type ProblemJson } from '../output';
 import { capacityOf, runBytesOf, type GuestRun } from './guest';
@@ -81,12 +82,77 @@ export interface RunReportJson {
     readonly zeroPages: number;
     readonly problems: readonly ProblemJson[];
   };
+  /**
+   * With `--snapshots N` (N > 1): every snapshot of the chain, base first,
+   * each checked as a link of the chain. The fields above are the full
+   * snapshot's (link 0).
+   */
+  readonly chain?: readonly ChainLinkJson[];
   /** Runs made (`--repeat`). */
   readonly repeat: number;
   /** Each key figure's median, min and max over the runs. */
   readonly spread: FiguresSpread;
   /** Each run's key figures, in run order. */
   readonly runs: readonly RunFigures[];
+}
+
+/** One snapshot of a chain in `bgsnap run --snapshots N`'s report. */
+export interface ChainLinkJson {
+  readonly file: string;
+  readonly kind: SnapshotKind;
+  readonly id: string;
+  /** Absent for the full snapshot. */
+  readonly parent?: string;
+  /** Pages saved: every page for the full one, the pages written since the one before for the others. */
+  readonly pages: number;
+  /** `pages` × page size. */
+  readonly bytes: number;
+  readonly fileBytes: number;
+  readonly durationMs: number;
+  readonly t0PauseMs: number;
+  /** Faults as the pipeline counted them, and the writers' stall from fault to unprotect. */
+  readonly faults: number;
+  readonly stall: StallSummary;
+  /** Whether the file checked, on its own and as a link of the chain. */
+  readonly ok: boolean;
+}
+
+/** The chain's rows, from the run's snapshots, their file sizes and whether each checked. */
+export function chainLinks(run: GuestRun, fileBytes: readonly number[], ok: readonly boolean[]): ChainLinkJson[] {
+  return run.snapshots.map(({ out, stats }, i) => ({
+    file: out,
+    kind: stats.kind,
+    id: stats.identity.id,
+    ...(stats.identity.parent !== undefined ? { parent: stats.identity.parent } : {}),
+    pages: stats.totalPages,
+    bytes: stats.totalPages * stats.pageSize,
+    fileBytes: fileBytes[i] ?? 0,
+    durationMs: stats.durationMs,
+    t0PauseMs: stats.t0PauseMs,
+    faults: stats.faults,
+    stall: stats.stall,
+    ok: ok[i] ?? false,
+  }));
+}
+
+/** The chain as a table for the terminal, one row a snapshot. */
+export function chainText(links: readonly ChainLinkJson[]): string {
+  const rows = [
+    ['#', 'kind', 'pages', 'file', 'duration', 't0 pause', 'faults', 'stall p99', 'checked', 'name'],
+    ...links.map((l, i) => [
+      String(i),
+      l.kind,
+      String(l.pages),
+      formatBytes(l.fileBytes),
+      formatDuration(l.durationMs),
+      formatMs(l.t0PauseMs),
+      String(l.faults),
+      l.stall.count === 0 ? '-' : formatMs(l.stall.p99),
+      l.ok ? 'ok' : 'FAILED',
+      l.file,
+    ]),
+  ];
+  return formatTable(rows, 'text');
 }
 
 /** A run's key figures, from its report: the stall percentiles are the merged ones (`writerStall`). */
