@@ -178,10 +178,13 @@ class ThreadWriter implements MemoryWriter {
     const last = b.firstPage + ((offset + length - 1) >>> this.pageShift);
     const states = this.states;
     for (let p = first; p <= last; p++) {
-      if (states[p] !== PageState.Writable) {
-        this.waitWritable(b, first, p, last);
-        return;
-      }
+      const state = states[p];
+      if (state === PageState.Writable) continue;
+      // A clean page: its first write since the last committed snapshot marks it written, as
+      // an unprotected page (the compare-and-exchange fails on a page a snapshot protected).
+      if (state === PageState.Clean && Atomics.compareExchange(states, p, PageState.Clean, PageState.Writable) === PageState.Clean) continue;
+      this.waitWritable(b, first, p, last);
+      return;
     }
   }
 
@@ -189,8 +192,11 @@ class ThreadWriter implements MemoryWriter {
   private passPagesStepped(b: Block, offset: number, length: number, onStep: WriterStepHook): void {
     const first = b.firstPage + (offset >>> this.pageShift);
     const last = b.firstPage + ((offset + length - 1) >>> this.pageShift);
+    const states = this.states;
     for (let p = first; p <= last; p++) {
-      if (this.states[p] !== PageState.Writable) {
+      const state = states[p];
+      const pass = state === PageState.Writable || (state === PageState.Clean && Atomics.compareExchange(states, p, PageState.Clean, PageState.Writable) === PageState.Clean);
+      if (!pass) {
         this.waitWritable(b, first, p, last);
         return;
       }
@@ -276,8 +282,7 @@ class ThreadWriter implements MemoryWriter {
     for (let p = from; p <= last; p++) {
       let state = Atomics.load(states, p);
       if (state === PageState.Writable) continue;
-      // A clean page: its first write since the last committed snapshot marks it written. No
-      // safe point can protect it meanwhile (this write is inside, and its epoch acknowledged).
+      // A clean page (made clean while this write waited on an earlier one): marked written.
       if (state === PageState.Clean) {
         state = Atomics.compareExchange(states, p, PageState.Clean, PageState.Writable);
         if (state === PageState.Clean || state === PageState.Writable) continue;

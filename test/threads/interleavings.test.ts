@@ -48,13 +48,18 @@ const REORDERED: Partial<Record<WriterStep, Partial<Record<SaverStep, Outcome>>>
 const shape: LogShape = { seed: 7, writers: 1, pageSize: 4096, sharedPages: 32, ownPages: 32 };
 
 /**
- * Incremental snapshots add a step to a write that meets a clean page (not
- * written since the last committed snapshot): it marks the page written on
- * the barrier's slow path, after looking at the safe-point word there, and
- * the protect-all protects only written pages. A write held with its page
- * still clean acknowledges the new epoch at that look instead of slipping:
- * where a full snapshot must redo t0, an incremental one may not need to.
- * Each snapshot is laid over the chain's image, which must be the cut.
+ * Incremental snapshots protect only the pages written since the last
+ * committed snapshot; a write marks a clean page written on the barrier's
+ * slow path, with one compare-and-exchange, as it passes an unprotected
+ * page. Without reordering every case is clean, as for full snapshots. With
+ * it, a slipped write that meets only clean pages meets no protected page
+ * to make it acknowledge: its bytes land after t0 outside the snapshot, and
+ * the check redoes t0, or the end check fails the snapshot if its stores
+ * stay invisible (`CutViolationError`: the image would be right, as none of
+ * its pages is in it, but the end check cannot tell). Which of those happens
+ * depends on whether its pages are clean, so only the invariant is asserted
+ * there: a snapshot that says `done` holds the cut. Each snapshot is laid
+ * over the chain's image, which must be the cut.
  */
 describe.each([
   [false, false],
@@ -86,6 +91,9 @@ describe.each([
     for (const writerStep of WRITE_STEPS) {
       for (const saverStep of SAVER_STEPS) {
         const expected: Outcome = emulateStoreBuffer ? (REORDERED[writerStep]?.[saverStep] ?? 'clean') : 'clean';
+        // Incremental with reordering: whether the held write's pages are clean (never protected,
+        // so no fault makes it acknowledge) or written (protected) depends on the log's writes so far.
+        const exact = !(incremental && emulateStoreBuffer);
         it(`${strategy}: held at ${writerStep}, let go at ${saverStep}: ${expected}`, async () => {
           memory.setSafePointHook(saverHook(gate, saverStep));
           await holdWriterAt(gate, writerStep);
@@ -99,15 +107,15 @@ describe.each([
           expect(!memory.states.some(isProtected)).toBe(true);
           if ('error' in outcome) {
             expect(outcome.error).toBeInstanceOf(CutViolationError);
-            expect(expected).toBe('violation');
+            if (exact) expect(expected).toBe('violation');
             return;
           }
           const started = outcome.events.find((e): e is StartedEvent => e.type === 'started') as StartedEvent;
           const done = outcome.events.find((e): e is DoneEvent => e.type === 'done') as DoneEvent;
-          expect(expected).not.toBe('violation');
-          // A held write whose page was clean acknowledges at its slow path: no redo needed then.
-          if (incremental && expected === 'redo') expect(done.stats.t0Redos).toBeLessThanOrEqual(1);
-          else expect(done.stats.t0Redos).toBe(expected === 'redo' ? 1 : 0);
+          if (exact) {
+            expect(expected).not.toBe('violation');
+            expect(done.stats.t0Redos).toBe(expected === 'redo' ? 1 : 0);
+          } else expect(done.stats.t0Redos).toBeLessThanOrEqual(1);
           expect(started.t0Redos).toBe(done.stats.t0Redos);
           // The image is the log replayed to the cut, byte for byte.
           replay.advance(started.cut);
