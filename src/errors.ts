@@ -353,3 +353,25 @@ export class ObjectExistsError extends Error {
     super(`Refusing to overwrite s3://${bucket}/${key}: the object exists; pass \`${option}: true\` to replace it`);
   }
 }
+
+/**
+ * A compressed frame did not decode to the bytes it should: it is corrupt
+ * (`found` undefined, `cause` the codec's error), or it decoded to `found`
+ * bytes instead of `expected`.
+ */
+export class CodecError extends Error {
+  override readonly name = 'CodecError';
+  constructor(
+    readonly codec: string,
+    readonly expected: number,
+    readonly found: number | undefined,
+    cause?: unknown,
+  ) {
+    super(
+      found === undefined
+        ? `A ${codec} frame is corrupt (${cause instanceof Error ? cause.message : String(cause)}); expected ${expected} bytes from it`
+        : `A ${codec} frame decoded to ${found} bytes, expected ${expected}`,
+      cause === undefined ? undefined : { cause },
+    );
+  }
+}
