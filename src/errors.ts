@@ -313,3 +313,65 @@ export class CancelledError extends Error {
     super(`Cancelled by ${signal}; ${cleanup}`);
   }
 }
+
+/**
+ * An object-storage call made by an `S3Sink` failed. `operation` names the
+ * S3 call (`UploadPart`, `CompleteMultipartUpload`, …), `bucket` and `key`
+ * the object, `uploadId` the multipart upload when there was one; `cause`
+ * holds the client's error. `committed` is false for every failure before
+ * `CompleteMultipartUpload` succeeded: nothing is under the key then. When
+ * the failure is of `AbortMultipartUpload`, the upload `uploadId` may still
+ * hold parts: abort it again, or let a lifecycle rule remove it.
+ */
+export class ObjectSinkError extends Error {
+  override readonly name = 'ObjectSinkError';
+  constructor(
+    readonly operation: string,
+    readonly bucket: string,
+    readonly key: string,
+    readonly uploadId: string | undefined,
+    cause: unknown,
+  ) {
+    const reason = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+    super(
+      `S3 ${operation} of s3://${bucket}/${key}${uploadId === undefined ? '' : ` (upload ${uploadId})`} failed: ${reason}` +
+        (operation === 'AbortMultipartUpload' ? '; the upload may still hold parts: abort it again' : ''),
+      { cause },
+    );
+  }
+}
+
+/** An `S3Sink` refused to replace an object that exists. Nothing was written under its key. */
+export class ObjectExistsError extends Error {
+  override readonly name = 'ObjectExistsError';
+  constructor(
+    readonly bucket: string,
+    readonly key: string,
+    /** The option that allows replacing it. */
+    readonly option = 'overwrite',
+  ) {
+    super(`Refusing to overwrite s3://${bucket}/${key}: the object exists; pass \`${option}: true\` to replace it`);
+  }
+}
+
+/**
+ * A compressed frame did not decode to the bytes it should: it is corrupt
+ * (`found` undefined, `cause` the codec's error), or it decoded to `found`
+ * bytes instead of `expected`.
+ */
+export class CodecError extends Error {
+  override readonly name = 'CodecError';
+  constructor(
+    readonly codec: string,
+    readonly expected: number,
+    readonly found: number | undefined,
+    cause?: unknown,
+  ) {
+    super(
+      found === undefined
+        ? `A ${codec} frame is corrupt (${cause instanceof Error ? cause.message : String(cause)}); expected ${expected} bytes from it`
+        : `A ${codec} frame decoded to ${found} bytes, expected ${expected}`,
+      cause === undefined ? undefined : { cause },
+    );
+  }
+}

@@ -1,0 +1,4 @@
+export type { Codec, CodecId } from './Codec';
+export { CodecIds } from './Codec';
+export { noneCodec } from './none';
+export { zstdCodec } from './zstd';
