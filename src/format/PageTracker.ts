@@ -1,9 +1,11 @@
 import { FormatError } from '../errors';
 import type { BlockInfo } from '../memory/contract';
-import type { SnapshotRecord } from './reader';
+import type { SnapshotKind } from '../storage/Sink';
+import type { SnapshotRecord } from './record';
 
 /**
- * Checks that records hold every page of a snapshot exactly once, in a bitmap
+ * Checks that records hold every page of a full snapshot exactly once (an
+ * incremental one: each of its pages at most once), in a bitmap
  * of all pages (docs/FORMAT.md, "Reading"): one bit per page, bit `p mod 8`
  * of byte `⌊p / 8⌋` for global page `p`. Allocates ⌈pages / 8⌉ bytes; check
  * the page count against the file first (`pageCountProblem`).
@@ -15,7 +17,11 @@ export class PageTracker {
   /** Distinct pages seen. */
   pages = 0;
 
-  constructor(private readonly blocks: readonly BlockInfo[]) {
+  constructor(
+    private readonly blocks: readonly BlockInfo[],
+    /** A full snapshot must hold every page; an incremental one holds some. */
+    private readonly kind: SnapshotKind = 'full',
+  ) {
     const last = blocks[blocks.length - 1];
     this.total = last === undefined ? 0 : last.firstPage + last.pages;
     this.seen = new Uint8Array(Math.ceil(this.total / 8));
@@ -47,10 +53,18 @@ export class PageTracker {
     );
   }
 
-  /** A problem at `offset` naming the first page no record held, or `undefined` when none is missing. */
+  /** Whether global page `p` has been marked. */
+  has(p: number): boolean {
+    return (((this.seen[Math.floor(p / 8)] as number) >> (p % 8)) & 1) === 1;
+  }
+
+  /**
+   * A problem at `offset` naming the first page no record held, or
+   * `undefined` when none is missing (or the snapshot is incremental).
+   */
   missing(offset: number): FormatError | undefined {
     const missing = this.total - this.pages;
-    if (missing === 0) return undefined;
+    if (missing === 0 || this.kind === 'incremental') return undefined;
     // The first byte with a clear bit; padding bits past the last page are clear too, but come after every page.
     const at = this.seen.findIndex((byte) => byte !== 0xff);
     const byte = this.seen[at] as number;

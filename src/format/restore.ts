@@ -60,7 +60,7 @@ export async function restore(path: string, memory: PagedMemory): Promise<Restor
     await checkUnchanged(handle, path, before, false);
     // Step 4: every record into its block, each page once (checked again as it is read).
     const file = await readSnapshot(handle, path, size);
-    const tracker = new PageTracker(file.header.blocks);
+    const tracker = new PageTracker(file.header.blocks, file.header.kind);
     const pageSize = file.header.pageSize;
     for await (const record of file.records()) {
       if (memory.snapshotting) throw new SnapshotInProgressError();

@@ -77,7 +77,7 @@ export async function verifyHandle(handle: FileHandle, path: string, size: numbe
   // A header that claims more pages than the file can hold gets no bitmap: the records are still
   // read, since a file cut short is the likelier story, and its first problem says where.
   const tooMany = pageCountProblem(file.decoded, size);
-  const tracker = tooMany === undefined ? new PageTracker(file.header.blocks) : undefined;
+  const tracker = tooMany === undefined ? new PageTracker(file.header.blocks, file.header.kind) : undefined;
   try {
     for await (const record of file.records()) {
       counts.records++;
