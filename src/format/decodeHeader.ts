@@ -184,7 +184,7 @@ function decodeCodec(fixed: Buffer): CodecName {
 }
 
 /**
- * Checks the header's page count against what a file of `fileSize` bytes can
+ * Checks a full snapshot header's page count against what a file of `fileSize` bytes can
  * hold: every page takes at least one zero-map bit, and the trailer and an
  * empty index 76 bytes (version 1's trailer 48), so a complete file holds at
  * most 8 × (fileSize − headerLength − 76) pages.
@@ -194,6 +194,8 @@ function decodeCodec(fixed: Buffer): CodecName {
  * that, or `undefined` when the file can hold every page.
  */
 export function pageCountProblem({ header, blockEntryOffsets }: DecodedHeader, fileSize: number): FormatError | undefined {
+  // An incremental snapshot holds some pages only, and is tracked by the chunks its records reach.
+  if (header.kind === 'incremental') return undefined;
   const end = header.version === VERSION_1 ? TrailerV1.size : Trailer.size + Index.fixedSize + Index.crcSize;
   const most = 8 * Math.max(0, fileSize - header.byteLength - end);
   const i = header.blocks.findIndex((b) => b.firstPage + b.pages > most);
