@@ -15,7 +15,6 @@ import {
   RecordFlags,
   TRAILER_TAG,
   Trailer,
-  indexBytes,
   VERSION,
   VIA_CODES,
   maxRecordPages,
@@ -253,10 +252,5 @@ export class RecordEncoder {
     out.writeUInt32LE(this.streamCrc, Trailer.streamCrc);
     out.writeUInt32LE(crc32(out.subarray(0, Trailer.crc), this.headerCrc), Trailer.crc);
     return [index, out];
-  }
-
-  /** Bytes that `end()` returns: the index and the trailer. */
-  get endBytes(): number {
-    return indexBytes(this.records) + Trailer.size;
   }
 }
