@@ -115,7 +115,7 @@ export class FormatError extends Error {
  * - `geometry`: the link's page size or block table differ from the base's;
  * - `other-chain`: the link's root is not the base's id;
  * - `out-of-order`: the link's parent is a later link, or its link number is
- *   not above the one before;
+ *   below the one before;
  * - `missing`: the link's number is above its place in the list and its
  *   parent is in no link: a link between is missing;
  * - `parent`: the link's parent is not the link before it, otherwise.

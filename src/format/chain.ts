@@ -46,8 +46,8 @@ export function chainProblem(links: readonly ChainLink[]): ChainError | undefine
     const parentAt = ids.indexOf(identity.parent);
     const before = links[i - 1]?.header.identity?.link ?? 0;
     if (parentAt > i) return new ChainError(i, path, 'out-of-order', `is out of order: its parent is ${name(parentAt)}`);
-    if (identity.link <= before) {
-      return new ChainError(i, path, 'out-of-order', `is out of order: its link number ${identity.link} is not above ${name(i - 1)}'s ${before}`);
+    if (identity.link < before) {
+      return new ChainError(i, path, 'out-of-order', `is out of order: its link number ${identity.link} is below ${name(i - 1)}'s ${before}`);
     }
     if (identity.link > i && parentAt < 0) {
       return new ChainError(i, path, 'missing', `has a link missing before it: it is link number ${identity.link} and its parent ${identity.parent} is not in the list (expected link number ${i})`);

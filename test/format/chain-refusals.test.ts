@@ -33,6 +33,9 @@ beforeAll(() => {
   const own = randomUUID();
   file.full2 = dir.file('full2.bgsnap');
   writeSnapshot(file.full2, testHeader({ id: own, root: own, link: 0 }), allPages(3));
+  // b's sibling: another child of a.
+  file.sibling = dir.file('sibling.bgsnap');
+  writeSnapshot(file.sibling, testHeader({ id: randomUUID(), parent: a?.id as string, root: a?.id as string, link: 1 }), []);
   // A link numbered 1 in a's chain whose parent is no snapshot in the list.
   file.stray = dir.file('stray.bgsnap');
   writeSnapshot(file.stray, testHeader({ id: randomUUID(), parent: randomUUID(), root: a?.id as string, link: 1 }), []);
@@ -117,6 +120,7 @@ it('refuses a full snapshot after the base', async () => {
 
 it('refuses a link whose parent is not the link before it', async () => {
   await expectRefused('a stray', 1, 'parent');
+  await expectRefused('a b sibling', 2, 'parent');
   const report = await verify(names('a stray'));
   expect(report.chain?.message).toMatch(/does not follow link 0 \(.*a\.bgsnap\): expected parent [0-9a-f-]{36} and link number 1, found parent [0-9a-f-]{36} and link number 1$/);
 });
