@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as nodeFs from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { FileExistsError, FileSinkError, OptionError } from '../errors';
-import { encodeHeader, RecordEncoder } from '../format/encode';
+import { RecordEncoder } from '../format/encode';
 import { checkCapacity } from './checkCapacity';
 import type { PageRun, SnapshotHeader, Sink, SinkCallback } from './Sink';
 import { writeAll, type FileSinkFs } from './writeAll';
@@ -177,8 +177,8 @@ export class FileSink implements Sink {
       throw new FileExistsError(this.path);
     }
     // Step 2: the header, then the temporary file, created new.
-    const head = encodeHeader(header);
     this.encoder = new RecordEncoder(header);
+    const head = this.encoder.headerBytes;
     this.fd = this.fs.openSync(this.tempPath, 'wx');
     this.tempExists = true;
     this.current = 'open';
@@ -224,9 +224,10 @@ export class FileSink implements Sink {
       return;
     }
     this.current = 'ending';
-    const trailer = (this.encoder as RecordEncoder).trailer();
-    this.batch.push(trailer);
-    this.batchBytes += trailer.length;
+    for (const chunk of (this.encoder as RecordEncoder).end()) {
+      this.batch.push(chunk);
+      this.batchBytes += chunk.length;
+    }
     this.flush();
     this.commit().then(
       () => done(),

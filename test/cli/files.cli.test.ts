@@ -117,7 +117,7 @@ describe('bgsnap verify', () => {
     expect(report.ok).toBe(false);
     expect(report.fileBytes).toBe(good.length - 10);
     expect(report.problems[0]?.found).toBe(`the end of the file at byte ${good.length - 10}`);
-    expect(r.stderr).toMatch(/^error: "short.bgsnap" is not a valid snapshot: At byte \d+: expected the trailer: 48 bytes/);
+    expect(r.stderr).toMatch(/^error: "short.bgsnap" is not a valid snapshot: At byte \d+: expected the trailer: 56 bytes/);
   });
 
   it('passes with --json: counts consistent with the snapshot', () => {
@@ -165,7 +165,7 @@ describe('bgsnap inspect', () => {
     const r = bgsnap('inspect', 'good.bgsnap', '--json');
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
-    expect(j.header).toMatchObject({ version: 1, pageSize: PAGE, strategy: 'copy', totalPages: 72, cut: [3, 5] });
+    expect(j.header).toMatchObject({ version: 2, pageSize: PAGE, strategy: 'copy', totalPages: 72, cut: [3, 5] });
     expect(j.header.blocks).toEqual([
       { name: 'ram', size: 64 * PAGE, pages: 64, firstPage: 0 },
       { name: 'vga', size: 8 * PAGE, pages: 8, firstPage: 64 },
@@ -176,7 +176,8 @@ describe('bgsnap inspect', () => {
     expect(stats.saved.copy).toBeGreaterThan(0);
     expect(j.records.total).toBe(j.records.bulk + j.records.fault + j.records.copy);
     expect(j.trailer).toMatchObject({ records: j.records.total, pages: 72, zeroPages: j.pages.zero });
-    expect(j.header.byteLength + j.recordBytes + 48).toBe(good.length);
+    // Header, records, the index (16 + 24 a record + 4 bytes) and the 56-byte trailer.
+    expect(j.header.byteLength + j.recordBytes + 16 + 24 * j.records.total + 4 + 56).toBe(good.length);
     expect(j.fileBytes).toBe(good.length);
     expect(j.problem).toBeNull();
   });
