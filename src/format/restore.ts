@@ -105,6 +105,9 @@ export async function restore(files: string | readonly string[], memory: PagedMe
     // Step 3: the files checked are the files about to be written.
     for (const link of links) await checkUnchanged(link, false);
     // Step 4: newest link first, each page not yet written into its block (checked again as it is read).
+    // The bytes go past the write barrier: memory forgets its last snapshot first, so that the next
+    // incremental one is a full one, even if this restore fails half-way.
+    memory.forgetSnapshots();
     const written = new PageTracker((links[0] as OpenLink).header.blocks);
     const reports: RestoreLinkReport[] = [];
     for (let i = links.length - 1; i >= 0; i--) reports[i] = await writeLink(links[i] as OpenLink, memory, targets, written);

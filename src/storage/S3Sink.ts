@@ -8,7 +8,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { ObjectExistsError, ObjectSinkError, OptionError } from '../errors';
-import { encodeHeader, RecordEncoder } from '../format/encode';
+import { RecordEncoder } from '../format/encode';
 import { checkCapacity } from './checkCapacity';
 import type { PageRun, SnapshotHeader, Sink, SinkCallback } from './Sink';
 
@@ -73,13 +73,9 @@ interface Pending {
   readonly done?: SinkCallback;
 }
 
-/**
- * What follows the last record: the snapshot's end. The one place that
- * changes when the encoder's end changes (format version 2: `encoder.end()`,
- * the page index and the trailer).
- */
+/** What follows the last record: the page index and the trailer. */
 function endOfSnapshot(encoder: RecordEncoder): Uint8Array[] {
-  return [encoder.trailer()];
+  return encoder.end();
 }
 
 /**
@@ -208,8 +204,8 @@ export class S3Sink implements Sink {
 
   start(header: SnapshotHeader): void {
     if (this.current !== 'idle') throw new Error(`An S3Sink writes one snapshot; this one is ${this.current}`);
-    const head = encodeHeader(header);
     this.encoder = new RecordEncoder(header);
+    const head = this.encoder.headerBytes;
     this.current = 'open';
     this.prepared = this.prepare();
     // A failure shows up in the next write or the end; the promise itself is awaited before each part.
