@@ -57,7 +57,7 @@ export type { StorageProfile, StorageProfileName } from './storage/profiles';
 export { openSnapshot, readSnapshotSource } from './format/reader';
 export type { PageSpan, SnapshotFile, SnapshotRecord, SnapshotTrailer } from './format/reader';
 export type { SnapshotFileHeader } from './format/decodeHeader';
-export type { ByteSource } from './format/ByteSource';
+export type { ByteSource, OpenSource, SnapshotLocation, SnapshotSource, SourceState } from './format/ByteSource';
 export { readIndex, readRecordAt, SnapshotIndex } from './format/randomAccess';
 export { PageIndex } from './format/PageIndex';
 export type { CodecName } from './format/layout';

@@ -1,10 +1,11 @@
 import { crc32 } from 'node:zlib';
 import { OptionError } from '../errors';
+import type { Codec as CompressionCodec } from '../compression/Codec';
+import { noneCodec } from '../compression/none';
 import type { BlockInfo } from '../memory/contract';
 import type { PageRun, SnapshotHeader } from '../storage/Sink';
 import { encodeIdentity } from './identity';
 import {
-  Codec,
   Header,
   HeaderFlags,
   MAGIC,
@@ -29,9 +30,11 @@ import { ZeroPageScanner } from './zeroPages';
  * in version 2. A header without an identity gets a full snapshot's, with a
  * fresh random id: hand the same bytes to `RecordEncoder`, whose crcs are
  * seeded with the header's.
+ * `codec` is the codec byte: the codec the records flagged compressed are
+ * compressed with (none by default).
  * @throws OptionError naming the field (`header.t0`, `header.blocks[1].name`, `header.identity.parent`, …) that the format cannot hold.
  */
-export function encodeHeader(header: SnapshotHeader): Buffer {
+export function encodeHeader(header: SnapshotHeader, codec: CompressionCodec = noneCodec): Buffer {
   // Step 1: the times, which a reader refuses unless finite…
   for (const field of ['wallTime', 't0'] as const) {
     const value = header[field];
@@ -71,8 +74,7 @@ export function encodeHeader(header: SnapshotHeader): Buffer {
   out.set(identity.parent, Header.parent);
   out.set(identity.root, Header.root);
   out.writeUInt32LE(identity.link, Header.link);
-  // Records are stored plain for now; a codec plugs in here and in `record` (flag `RecordFlags.compressed`).
-  out.writeUInt8(Codec.none, Header.codec);
+  out.writeUInt8(codec.id, Header.codec);
   let at: number = Header.fixedSize;
   at = writeString(out, at, strategy);
   header.blocks.forEach((b, i) => {
@@ -107,9 +109,13 @@ function writeString(out: Buffer, at: number, bytes: Buffer): number {
 /**
  * Turns page runs into page records and ends the stream with the page index
  * and the trailer, keeping the index entries, the counts and the stream
- * checksum they hold. Record data is not copied: the chunks it hands out are
- * views of the run's bytes, so they must be written before the run's write
- * completes.
+ * checksum they hold. Plain record data is not copied: the chunks it hands
+ * out are views of the run's bytes, so they must be written before the run's
+ * write completes.
+ *
+ * With a codec, each record's data (its non-zero pages; never the zero map)
+ * is compressed here, in the saver, as one frame, and stored so (flag
+ * `compressed`) when the frame is smaller than the pages; otherwise plain.
  */
 export class RecordEncoder {
   private readonly blocks: readonly BlockInfo[];
@@ -127,6 +133,16 @@ export class RecordEncoder {
   zeroPages = 0;
   /** Bytes of the records, from the end of the header. */
   recordBytes = 0;
+  /** Bytes of the non-zero pages encoded: the data before compression. */
+  dataBytes = 0;
+  /** Bytes those pages were stored in: `dataBytes` less what compression saved. */
+  storedDataBytes = 0;
+  /** Records stored compressed. */
+  compressedRecords = 0;
+  /** How the records' data is compressed: `noneCodec` for plain records. */
+  readonly codec: CompressionCodec;
+  /** Scratch: a record's non-zero pages side by side, for the codec. */
+  private gather: Uint8Array = new Uint8Array(0);
   /** crc32 over every record's crc field, in order, starting from the header's crc. */
   private streamCrc: number;
   /** The header's crc, which seeds the stream, index and trailer crcs. */
@@ -135,17 +151,23 @@ export class RecordEncoder {
   private readonly index = new PageIndex();
   private ended = false;
 
+  /** The header's bytes, which start the stream. */
+  readonly headerBytes: Buffer;
+
   /**
-   * @param headerBytes the header as written, from `encodeHeader(header)`
+   * @param headerBytes the header as written, from `encodeHeader(header, codec)`
    * (encoded here when not given; read it back as `encoder.headerBytes`).
-   * @throws OptionError as `encodeHeader` does.
+   * @param codec what the records' data is compressed with (`noneCodec`: plain);
+   * a `headerBytes` given must name the same codec.
+   * @throws OptionError as `encodeHeader` does, or `headerBytes` naming another codec.
    */
-  constructor(
-    header: SnapshotHeader,
-    /** The header's bytes, which start the stream. */
-    readonly headerBytes: Buffer = encodeHeader(header),
-  ) {
-    this.headerCrc = headerBytes.readUInt32LE(headerBytes.length - 4);
+  constructor(header: SnapshotHeader, headerBytes?: Buffer, codec: CompressionCodec = noneCodec) {
+    this.codec = codec;
+    this.headerBytes = headerBytes ?? encodeHeader(header, codec);
+    if (this.headerBytes.length <= Header.codec || this.headerBytes.readUInt8(Header.codec) !== codec.id) {
+      throw new OptionError('headerBytes', `a header whose codec byte is ${codec.id} (${codec.name})`, this.headerBytes.readUInt8(Header.codec));
+    }
+    this.headerCrc = this.headerBytes.readUInt32LE(this.headerBytes.length - 4);
     this.streamCrc = this.headerCrc;
     this.blocks = header.blocks;
     this.pageSize = header.pageSize;
@@ -184,15 +206,18 @@ export class RecordEncoder {
     const isZero = this.isZero;
     const zeros = this.scanner.scan(data, count, isZero);
     const mapBytes = zeros === 0 ? 0 : zeroMapBytes(count);
-    const payload = mapBytes + (count - zeros) * pageSize;
+    const raw = (count - zeros) * pageSize;
+    // Step 2: with a codec, the non-zero pages as one frame, kept only when it is smaller.
+    const frame = this.codec.id === 0 || raw === 0 ? undefined : this.compress(data, count, zeros);
+    const payload = mapBytes + (frame === undefined ? raw : frame.length);
 
-    // Step 2: the fixed part and the zero map.
+    // Step 3: the fixed part and the zero map.
     const head = Buffer.allocUnsafe(Record.fixedSize + mapBytes);
     head.writeUInt32LE(RECORD_TAG, Record.tag);
     head.writeUInt32LE(run.block, Record.block);
     writeU64(head, Record.page, page);
     head.writeUInt32LE(count, Record.count);
-    head.writeUInt8(zeros === 0 ? 0 : RecordFlags.zeroMap, Record.flags);
+    head.writeUInt8((zeros === 0 ? 0 : RecordFlags.zeroMap) | (frame === undefined ? 0 : RecordFlags.compressed), Record.flags);
     head.writeUInt8(VIA_CODES.indexOf(run.via), Record.via);
     head.writeUInt16LE(0, Record.reserved);
     head.writeUInt32LE(payload, Record.payloadLength);
@@ -205,32 +230,60 @@ export class RecordEncoder {
     out.push(head);
     let crc = crc32(head);
 
-    // Step 3: the data, as views of the non-zero spans, and the crc over all of it.
-    for (let i = 0; i < count; ) {
-      if (isZero[i] === 1) {
-        i++;
-        continue;
+    // Step 4: the data: the frame, or views of the non-zero spans; the crc over all of it.
+    if (frame !== undefined) {
+      crc = crc32(frame, crc);
+      out.push(frame);
+    } else {
+      for (let i = 0; i < count; ) {
+        if (isZero[i] === 1) {
+          i++;
+          continue;
+        }
+        let j = i + 1;
+        while (j < count && isZero[j] === 0) j++;
+        const span = data.subarray(i * pageSize, j * pageSize);
+        crc = crc32(span, crc);
+        out.push(span);
+        i = j;
       }
-      let j = i + 1;
-      while (j < count && isZero[j] === 0) j++;
-      const span = data.subarray(i * pageSize, j * pageSize);
-      crc = crc32(span, crc);
-      out.push(span);
-      i = j;
     }
     const tail = Buffer.allocUnsafe(Record.crcSize);
     tail.writeUInt32LE(crc, 0);
     out.push(tail);
 
-    // Step 4: what the index and the trailer will hold.
+    // Step 5: what the index and the trailer will hold.
     this.index.push(this.headerBytes.length + this.recordBytes, run.block, page, count);
     this.streamCrc = crc32(tail, this.streamCrc);
     this.records++;
     this.pages += count;
     this.zeroPages += zeros;
+    this.dataBytes += raw;
+    this.storedDataBytes += payload - mapBytes;
+    if (frame !== undefined) this.compressedRecords++;
     const bytes = Record.fixedSize + payload + Record.crcSize;
     this.recordBytes += bytes;
     return bytes;
+  }
+
+  /** The record's non-zero pages compressed as one frame, or `undefined` when the frame is not smaller than they are. */
+  private compress(data: Uint8Array, count: number, zeros: number): Uint8Array | undefined {
+    const pageSize = this.pageSize;
+    const raw = (count - zeros) * pageSize;
+    let pages = data;
+    if (zeros !== 0) {
+      // Gather the non-zero pages side by side: the frame holds exactly them.
+      if (this.gather.length < raw) this.gather = new Uint8Array(Math.max(raw, this.gather.length * 2));
+      let at = 0;
+      for (let i = 0; i < count; i++) {
+        if (this.isZero[i] === 1) continue;
+        this.gather.set(data.subarray(i * pageSize, (i + 1) * pageSize), at);
+        at += pageSize;
+      }
+      pages = this.gather.subarray(0, raw);
+    }
+    const frame = this.codec.compress(pages);
+    return frame.length < raw ? frame : undefined;
   }
 
   /**

@@ -1,8 +1,8 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import { FormatError } from '../errors';
 import { ByteReader } from './ByteReader';
-import { fileSource, type ByteSource } from './ByteSource';
+import { fileSource, locationName, openLocation, type ByteSource, type SnapshotLocation } from './ByteSource';
 import { decodeHeader, type DecodedHeader, type SnapshotFileHeader } from './decodeHeader';
 import { INDEX_TAG, Index, RECORD_TAG, TRAILER_TAG, VERSION_1 } from './layout';
 import { PageIndex } from './PageIndex';
@@ -35,19 +35,19 @@ export interface SnapshotFile {
 }
 
 /**
- * Opens a snapshot file (version 1 or 2) and reads its header.
+ * Opens a snapshot (version 1 or 2) and reads its header: a file by its
+ * path, or a `SnapshotSource` (an object: `s3Source` in `bgsnap/s3`).
  * @throws FormatError when the header is not a valid snapshot header; the file is closed then.
  * @example
  * const file = await openSnapshot('guest.bgsnap');
  * for await (const record of file.records()) console.log(record.block, record.page, record.count);
  */
-export async function openSnapshot(path: string): Promise<SnapshotFile> {
-  const handle = await open(path, 'r');
+export async function openSnapshot(location: SnapshotLocation): Promise<SnapshotFile> {
+  const source = await openLocation(location);
   try {
-    const { size } = await handle.stat();
-    return await readSnapshot(handle, path, size, { ownsHandle: true });
+    return await readSnapshotSource(source, locationName(location), { close: () => source.close() });
   } catch (error) {
-    await handle.close();
+    await source.close();
     throw error;
   }
 }

@@ -41,8 +41,12 @@ export interface SnapshotRecord {
   readonly zeroPages: number;
   /** Whether page `i` of the record (0 ≤ i < count) is a zero page. */
   isZero(i: number): boolean;
-  /** The stored pages' bytes, in page order, zero pages left out. A view: see the lifetime above. */
+  /** The stored pages' bytes, in page order, zero pages left out (decompressed). A view: see the lifetime above. */
   readonly data: Uint8Array;
+  /** Whether the data is stored as a frame of the header's codec. */
+  readonly compressed: boolean;
+  /** Bytes the data takes in the file: the frame's for a compressed record, else `data.length`. */
+  readonly storedBytes: number;
   /** The record as runs of zero and stored pages, in page order. Their `data` are views of `data`. */
   spans(): PageSpan[];
   /** The record with bytes of its own (one allocation, the size of its payload), valid for as long as it is kept. */
@@ -136,7 +140,7 @@ export async function readRecord(reader: ByteReader, at: number, header: Snapsho
   // Step 4: the data, decompressed when it is a frame of the header's codec.
   const frame = bytes.subarray(Record.fixedSize + mapBytes, crcAt);
   const data = compressed ? decompress(header.codec, frame, (count - zeros) * pageSize, at) : frame;
-  return new RecordView(at, length, blockIndex, block, page, count, via, zeros, map, data, bytes.subarray(crcAt), pageSize);
+  return new RecordView(at, length, blockIndex, block, page, count, via, zeros, map, data, bytes.subarray(crcAt), pageSize, compressed, frame.length);
 }
 
 /** A record over its bytes. */
@@ -155,6 +159,8 @@ export class RecordView implements SnapshotRecord {
     /** The record's four crc bytes, as stored. */
     readonly crcField: Uint8Array,
     private readonly pageSize: number,
+    readonly compressed = false,
+    readonly storedBytes = data.length,
   ) {}
 
   isZero(i: number): boolean {
@@ -184,6 +190,8 @@ export class RecordView implements SnapshotRecord {
       own.subarray(this.map.length, dataEnd),
       own.subarray(dataEnd),
       this.pageSize,
+      this.compressed,
+      this.storedBytes,
     );
   }
 

@@ -1,12 +1,11 @@
-import { open, type FileHandle } from 'node:fs/promises';
-import type { BigIntStats } from 'node:fs';
 import { FileChangedError, GeometryMismatchError, OptionError, SnapshotInProgressError, type FormatError } from '../errors';
 import type { MemoryBlock, PagedMemory } from '../memory/PagedMemory';
+import { locationName, openLocation, type OpenSource, type SnapshotLocation, type SourceState } from './ByteSource';
 import { chainProblem } from './chain';
 import type { SnapshotFileHeader } from './decodeHeader';
 import { PageTracker } from './PageTracker';
-import { readSnapshot, type SnapshotTrailer } from './reader';
-import { verifyHandle } from './verify';
+import { readSnapshotSource, type SnapshotTrailer } from './reader';
+import { verifySource } from './verify';
 
 /** What `restore` took from one file of a chain. */
 export interface RestoreLinkReport {
@@ -39,9 +38,8 @@ const HEADER_READ_BYTES = 4096;
 /** One file of the chain, open. */
 interface OpenLink {
   readonly path: string;
-  readonly handle: FileHandle;
-  readonly before: BigIntStats;
-  readonly size: number;
+  readonly source: OpenSource;
+  readonly before: SourceState;
   header: SnapshotFileHeader;
 }
 
@@ -69,28 +67,31 @@ interface OpenLink {
  * memory must not be in a snapshot, and nothing else should write to it
  * meanwhile.
  *
+ * A file is a path or a `SnapshotSource` (an object: `s3Source` in
+ * `bgsnap/s3`, whose ETag stands for the modification time above).
+ *
  * @throws SnapshotInProgressError when a snapshot holds `memory` (checked before every record).
  * @throws ChainError naming the first link that breaks the chain rules; nothing is written then.
  * @throws GeometryMismatchError when the geometry differs; nothing is written then.
  * @throws FormatError naming the byte and what was expected there; nothing is written then.
  * @throws FileChangedError when a file changed while it was read.
  */
-export async function restore(files: string | readonly string[], memory: PagedMemory): Promise<RestoreReport> {
-  const paths = typeof files === 'string' ? [files] : files;
+export async function restore(files: SnapshotLocation | readonly SnapshotLocation[], memory: PagedMemory): Promise<RestoreReport> {
+  const paths: readonly SnapshotLocation[] = Array.isArray(files) ? files : [files as SnapshotLocation];
   if (paths.length === 0) throw new OptionError('files', 'at least one snapshot file, base first', files);
   if (memory.snapshotting) throw new SnapshotInProgressError();
   const links: OpenLink[] = [];
   try {
     // Step 1: every header, then the chain, then the geometry: a few KiB a file.
-    for (const path of paths) {
-      const handle = await open(path, 'r');
+    for (const location of paths) {
+      const path = locationName(location);
+      const source = await openLocation(location);
       try {
-        const before = await handle.stat({ bigint: true });
-        const size = Number(before.size);
-        const head = await readSnapshot(handle, path, size, { chunkBytes: HEADER_READ_BYTES });
-        links.push({ path, handle, before, size, header: head.header });
+        const before = source.opened;
+        const head = await readSnapshotSource(source, path, { chunkBytes: HEADER_READ_BYTES });
+        links.push({ path, source, before, header: head.header });
       } catch (error) {
-        await handle.close();
+        await source.close();
         throw error;
       }
     }
@@ -99,7 +100,7 @@ export async function restore(files: string | readonly string[], memory: PagedMe
     const targets = matchGeometry((links[0] as OpenLink).header, memory);
     // Step 2: every file checked whole; a bad one names its first problem and changes nothing.
     for (const link of links) {
-      const report = await verifyHandle(link.handle, link.path, link.size);
+      const report = await verifySource(link.source, link.path);
       if (!report.ok) throw report.problems[0] as FormatError;
     }
     // Step 3: the files checked are the files about to be written.
@@ -119,13 +120,13 @@ export async function restore(files: string | readonly string[], memory: PagedMe
     const zeroPages = reports.reduce((n, r) => n + r.zeroPages, 0);
     return { header: newest.header, trailer: newest.trailer, pages: written.pages, zeroPages, links: reports };
   } finally {
-    await Promise.all(links.map((l) => l.handle.close()));
+    await Promise.all(links.map((l) => l.source.close()));
   }
 }
 
 /** Writes the pages of one link that `written` has not seen, and marks them. */
 async function writeLink(link: OpenLink, memory: PagedMemory, targets: readonly MemoryBlock[], written: PageTracker): Promise<RestoreLinkReport> {
-  const file = await readSnapshot(link.handle, link.path, link.size);
+  const file = await readSnapshotSource(link.source, link.path);
   const own = new PageTracker(file.header.blocks, file.header.kind);
   const { pageSize, blocks } = file.header;
   let pages = 0;
@@ -163,12 +164,11 @@ async function writeLink(link: OpenLink, memory: PagedMemory, targets: readonly 
   return { path: link.path, header: file.header, trailer, pages, zeroPages };
 }
 
-/** Throws a FileChangedError when the file's size or modification time differ from when it was opened. */
-async function checkUnchanged({ handle, path, before }: OpenLink, memoryWritten: boolean): Promise<void> {
-  const now = await handle.stat({ bigint: true });
-  if (now.size === before.size && now.mtimeNs === before.mtimeNs) return;
-  const seen = (s: BigIntStats) => ({ size: Number(s.size), mtimeMs: Number(s.mtimeNs / 1000n) / 1000 });
-  throw new FileChangedError(path, seen(before), seen(now), memoryWritten);
+/** Throws a FileChangedError when the file's size or modification time (an object's ETag) differ from when it was opened. */
+async function checkUnchanged({ source, path, before }: OpenLink, memoryWritten: boolean): Promise<void> {
+  const now = await source.state();
+  if (now.tag === before.tag) return;
+  throw new FileChangedError(path, before, now, memoryWritten);
 }
 
 /** The memory's blocks in the snapshot's order, or a GeometryMismatchError naming the first difference. */

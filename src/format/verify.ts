@@ -1,9 +1,10 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { FormatError, OptionError, type ChainError } from '../errors';
 import { chainProblem } from './chain';
 import { pageCountProblem, type SnapshotFileHeader } from './decodeHeader';
 import { PageTracker } from './PageTracker';
-import { readSnapshot, type SnapshotFileReader, type SnapshotTrailer } from './reader';
+import { fileSource, locationName, openLocation, type ByteSource, type SnapshotLocation } from './ByteSource';
+import { readSnapshotSource, type SnapshotFileReader, type SnapshotTrailer } from './reader';
 
 /** At most this many problems are listed; the first one is what matters. */
 const MAX_PROBLEMS = 100;
@@ -19,6 +20,12 @@ interface VerifyCounts {
   readonly pages: number;
   /** Of which stored as zero pages. */
   readonly zeroPages: number;
+  /** Bytes of the stored (non-zero) pages of the records read, as pages. */
+  readonly dataBytes: number;
+  /** Bytes those pages take in the file: less than `dataBytes` when records are compressed. */
+  readonly storedDataBytes: number;
+  /** Records read that were stored compressed. */
+  readonly compressedRecords: number;
 }
 
 /** Every page present exactly once, every checksum good, the trailer present and matching. */
@@ -70,18 +77,19 @@ export interface ChainVerifyFailed {
  * the bitmap only for a page count the file can hold.
  *
  * Given a list of files, base first, checks each one so, and that they are
- * one chain (docs/FORMAT.md, "Chains").
- * @throws the file system's error when a file cannot be opened or read.
+ * one chain (docs/FORMAT.md, "Chains"). A file is a path or a
+ * `SnapshotSource` (an object: `s3Source` in `bgsnap/s3`).
+ * @throws the file system's (or the store's) error when a file cannot be opened or read.
  */
-export function verify(path: string): Promise<VerifyReport>;
-export function verify(files: readonly string[]): Promise<ChainVerifyReport>;
-export function verify(files: string | readonly string[]): Promise<VerifyReport | ChainVerifyReport>;
-export async function verify(files: string | readonly string[]): Promise<VerifyReport | ChainVerifyReport> {
-  if (typeof files === 'string') return verifyFile(files);
+export function verify(path: SnapshotLocation): Promise<VerifyReport>;
+export function verify(files: readonly SnapshotLocation[]): Promise<ChainVerifyReport>;
+export function verify(files: SnapshotLocation | readonly SnapshotLocation[]): Promise<VerifyReport | ChainVerifyReport>;
+export async function verify(files: SnapshotLocation | readonly SnapshotLocation[]): Promise<VerifyReport | ChainVerifyReport> {
+  if (!Array.isArray(files)) return verifyFile(files as SnapshotLocation);
   if (files.length === 0) throw new OptionError('files', 'at least one snapshot file, base first', files);
   // Step 1: each link on its own.
   const links: VerifyReport[] = [];
-  for (const path of files) links.push(await verifyFile(path));
+  for (const path of files as readonly SnapshotLocation[]) links.push(await verifyFile(path));
   // Step 2: the chain, from the headers, when every one could be read.
   const headers = links.flatMap((r) => (r.header === undefined ? [] : [{ path: r.path, header: r.header }]));
   const chain = headers.length === links.length ? chainProblem(headers) : undefined;
@@ -89,13 +97,12 @@ export async function verify(files: string | readonly string[]): Promise<VerifyR
   return { ok: false, links, chain };
 }
 
-async function verifyFile(path: string): Promise<VerifyReport> {
-  const handle = await open(path, 'r');
+async function verifyFile(location: SnapshotLocation): Promise<VerifyReport> {
+  const source = await openLocation(location);
   try {
-    const { size } = await handle.stat();
-    return await verifyHandle(handle, path, size);
+    return await verifySource(source, locationName(location));
   } finally {
-    await handle.close();
+    await source.close();
   }
 }
 
@@ -103,13 +110,19 @@ async function verifyFile(path: string): Promise<VerifyReport> {
  * `verify` on an open handle, reading from byte 0; the handle stays open.
  * @param size the file's size, from the handle's `stat`.
  */
-export async function verifyHandle(handle: FileHandle, path: string, size: number): Promise<VerifyReport> {
+export function verifyHandle(handle: FileHandle, path: string, size: number): Promise<VerifyReport> {
+  return verifySource(fileSource(handle, size), path);
+}
+
+/** `verify` on a source, reading from byte 0; `name` is the report's `path`. */
+export async function verifySource(source: ByteSource, path: string): Promise<VerifyReport> {
+  const size = source.size;
   const problems: FormatError[] = [];
-  const counts = { path, records: 0, pages: 0, zeroPages: 0 };
+  const counts = { path, records: 0, pages: 0, zeroPages: 0, dataBytes: 0, storedDataBytes: 0, compressedRecords: 0 };
   // Step 1: the header; without it nothing else can be read.
   let file: SnapshotFileReader;
   try {
-    file = await readSnapshot(handle, path, size);
+    file = await readSnapshotSource(source, path);
   } catch (error) {
     if (!(error instanceof FormatError)) throw error;
     return { ok: false, header: undefined, trailer: undefined, problems: [error], ...counts };
@@ -122,6 +135,9 @@ export async function verifyHandle(handle: FileHandle, path: string, size: numbe
   try {
     for await (const record of file.records()) {
       counts.records++;
+      counts.dataBytes += record.data.length;
+      counts.storedDataBytes += record.storedBytes;
+      if (record.compressed) counts.compressedRecords++;
       const repeat = tracker?.mark(record);
       if (repeat !== undefined && problems.length < MAX_PROBLEMS) problems.push(repeat);
       else if (repeat === undefined) counts.zeroPages += record.zeroPages;

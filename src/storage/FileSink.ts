@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import * as nodeFs from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { FileExistsError, FileSinkError, OptionError } from '../errors';
+import { chooseCodec, type Compression } from '../compression/choose';
+import type { Codec } from '../compression/Codec';
 import { RecordEncoder } from '../format/encode';
 import { checkCapacity } from './checkCapacity';
 import type { PageRun, SnapshotHeader, Sink, SinkCallback } from './Sink';
@@ -44,6 +46,14 @@ export interface FileSinkOptions {
    * @default node:fs
    */
   readonly fs?: FileSinkFs;
+  /**
+   * Compress each record's page data (never its zero map) with this codec,
+   * in the saver, as the records are encoded: never on a writer's path. A
+   * record whose frame would not be smaller is stored plain. The header
+   * names the codec (docs/FORMAT.md, "Compressed records").
+   * @default 'none'
+   */
+  readonly compression?: Compression;
 }
 
 /**
@@ -103,6 +113,8 @@ export class FileSink implements Sink {
   private current: FileSinkState = 'idle';
   private fd: number | undefined;
   private encoder: RecordEncoder | undefined;
+  /** What the records' data is compressed with. */
+  private readonly codec: Codec;
   /** File offset of the next write. */
   private position = 0;
   /** Chunks not yet handed to the OS, and the callbacks of the runs they finish. */
@@ -137,6 +149,7 @@ export class FileSink implements Sink {
     this.overwrite = options.overwrite ?? false;
     this.keepTemp = options.keepTemp ?? false;
     this.fs = options.fs ?? nodeFs;
+    this.codec = chooseCodec(options.compression);
     this.path = path;
     this.tempPath = join(dirname(path), `.${basename(path)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
     this.closed = new Promise((resolve, reject) => {
@@ -177,7 +190,7 @@ export class FileSink implements Sink {
       throw new FileExistsError(this.path);
     }
     // Step 2: the header, then the temporary file, created new.
-    this.encoder = new RecordEncoder(header);
+    this.encoder = new RecordEncoder(header, undefined, this.codec);
     const head = this.encoder.headerBytes;
     this.fd = this.fs.openSync(this.tempPath, 'wx');
     this.tempExists = true;

@@ -8,6 +8,8 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { ObjectExistsError, ObjectSinkError, OptionError } from '../errors';
+import { chooseCodec, type Compression } from '../compression/choose';
+import type { Codec } from '../compression/Codec';
 import { RecordEncoder } from '../format/encode';
 import { checkCapacity } from './checkCapacity';
 import type { PageRun, SnapshotHeader, Sink, SinkCallback } from './Sink';
@@ -55,6 +57,14 @@ export interface S3SinkOptions {
    * @default 4
    */
   readonly capacity?: number;
+  /**
+   * Compress each record's page data (never its zero map) with this codec,
+   * in the saver, as the records are encoded: never on a writer's path. A
+   * record whose frame would not be smaller is stored plain. The header
+   * names the codec (docs/FORMAT.md, "Compressed records").
+   * @default 'none'
+   */
+  readonly compression?: Compression;
 }
 
 /**
@@ -110,6 +120,8 @@ export class S3Sink implements Sink {
   private readonly overwrite: boolean;
   private current: S3SinkState = 'idle';
   private encoder: RecordEncoder | undefined;
+  /** What the records' data is compressed with. */
+  private readonly codec: Codec;
   /** HeadObject (without `overwrite`) then CreateMultipartUpload; parts are sent after it. */
   private prepared: Promise<void> | undefined;
   private uploadId: string | undefined;
@@ -164,6 +176,7 @@ export class S3Sink implements Sink {
     this.partBytes = partBytes;
     this.partsInFlight = partsInFlight;
     this.overwrite = overwrite;
+    this.codec = chooseCodec(options.compression);
     this.closed = new Promise((resolve, reject) => {
       this.resolveClosed = resolve;
       this.rejectClosed = reject;
@@ -204,7 +217,7 @@ export class S3Sink implements Sink {
 
   start(header: SnapshotHeader): void {
     if (this.current !== 'idle') throw new Error(`An S3Sink writes one snapshot; this one is ${this.current}`);
-    this.encoder = new RecordEncoder(header);
+    this.encoder = new RecordEncoder(header, undefined, this.codec);
     const head = this.encoder.headerBytes;
     this.current = 'open';
     this.prepared = this.prepare();

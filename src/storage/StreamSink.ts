@@ -1,5 +1,7 @@
 import { finished, type Writable } from 'node:stream';
 import { OptionError, StreamClosedError } from '../errors';
+import { chooseCodec, type Compression } from '../compression/choose';
+import type { Codec } from '../compression/Codec';
 import { RecordEncoder } from '../format/encode';
 import { Fifo } from '../pipeline/Fifo';
 import { checkCapacity } from './checkCapacity';
@@ -42,6 +44,14 @@ export interface StreamSinkOptions {
    * @default true
    */
   readonly copy?: boolean;
+  /**
+   * Compress each record's page data (never its zero map) with this codec,
+   * in the saver, as the records are encoded: never on a writer's path. A
+   * record whose frame would not be smaller is stored plain. The header
+   * names the codec (docs/FORMAT.md, "Compressed records").
+   * @default 'none'
+   */
+  readonly compression?: Compression;
 }
 
 /**
@@ -85,6 +95,8 @@ export class StreamSink implements Sink {
   private readonly copy: boolean;
   private current: StreamSinkState = 'idle';
   private encoder: RecordEncoder | undefined;
+  /** What the records' data is compressed with. */
+  private readonly codec: Codec;
   private readonly queue = new Fifo<Chunk>();
   /** `write()` returned false: wait for `'drain'`. */
   private full = false;
@@ -120,6 +132,7 @@ export class StreamSink implements Sink {
     this.endStream = options.endStream ?? true;
     this.destroyOnAbort = options.destroyOnAbort ?? true;
     this.copy = options.copy ?? true;
+    this.codec = chooseCodec(options.compression);
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
   }
 
@@ -141,7 +154,7 @@ export class StreamSink implements Sink {
     if (this.current !== 'idle') throw new Error(`A StreamSink writes one snapshot; this one is ${this.current}`);
     const w = this.writable;
     if (w.destroyed || w.writableEnded) throw new Error('StreamSink needs a writable that is neither ended nor destroyed');
-    this.encoder = new RecordEncoder(header);
+    this.encoder = new RecordEncoder(header, undefined, this.codec);
     const head = this.encoder.headerBytes;
     // Step 1: listen before the first write; the error listener also keeps an error from going uncaught.
     w.on('error', this.onError);

@@ -59,17 +59,17 @@ it('refuses a record of another snapshot in place of one of the same pages', asy
 
 it('refuses a codec this reader does not support, and a record flagged compressed in a file with none', async () => {
   const [one, , headerLength] = twins();
-  // A header naming zstd, with its crc made good.
+  // A header naming lz4 (codec 2), with its crc made good.
   const zstd = Buffer.from(one);
-  zstd[92] = 1;
+  zstd[92] = 2;
   zstd.writeUInt32LE(crc32(zstd.subarray(0, headerLength - 4)), headerLength - 4);
-  const path = dir.file('zstd.bgsnap');
+  const path = dir.file('lz4.bgsnap');
   writeFileSync(path, zstd);
   let report = await verify(path);
   expect(report.ok).toBe(false);
   if (!report.ok) {
     expect(report.problems[0].offset).toBe(92);
-    expect(report.problems[0].found).toBe('codec zstd, which is not supported by this reader');
+    expect(report.problems[0].found).toBe('codec lz4, which is not supported by this reader');
   }
   // A record flagged compressed, with its crc made good.
   const flagged = Buffer.from(one);
