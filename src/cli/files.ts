@@ -1,6 +1,13 @@
 import { accessSync, constants, existsSync, linkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
-import type { Command } from 'commander';
+import { stat } from 'node:fs/promises';
+import { Option, type Command } from 'commander';
+import type * as S3Module from '../s3';
+import { DEFAULT_COMPRESSION, type Compression } from '../compression/choose';
+import type { SnapshotLocation } from '../format/ByteSource';
+import { isS3Url, parseS3Url, type S3Location } from '../s3/url';
+import type { Sink } from '../storage/Sink';
+import { FileSink } from '../storage/FileSink';
 import { OutputExistsError } from './errors';
 import { usageError } from './usage';
 
@@ -123,4 +130,124 @@ export function describeSystemError(error: unknown): string | undefined {
   const target = dest ?? path;
   if (target === undefined) return `${syscall ?? 'a system call'} failed: ${words}`;
   return `${JSON.stringify(target)}: ${words}${syscall === undefined ? '' : ` (${syscall})`}`;
+}
+
+/*
+ * Snapshots as objects: `s3://bucket/key` wherever a command takes or writes
+ * a snapshot file. The AWS SDK (an optional peer dependency) is loaded only
+ * for such a location, through `bgsnap/s3`.
+ */
+
+/** `--endpoint <url>`, for commands that take or write a snapshot. */
+export function endpointOption(): Option {
+  return new Option(
+    '--endpoint <url>',
+    "the S3-compatible server for s3://bucket/key locations, with path-style addressing (default: AWS; credentials from the AWS SDK's environment variables and profiles)",
+  );
+}
+
+/** `--compress [codec]`, for commands that write a snapshot: zstd when no codec is named. */
+export function compressOption(): Option {
+  return new Option('--compress [codec]', `compress the records (codec: zstd; default ${DEFAULT_COMPRESSION})`)
+    .choices(['zstd'])
+    .preset(DEFAULT_COMPRESSION);
+}
+
+/** The `compression` a sink gets from `--compress`. */
+export function compressionOf(flag: string | undefined): Compression {
+  return flag === undefined ? 'none' : (flag as Compression);
+}
+
+/** A snapshot to read: where it is, for the library, and its size in bytes. */
+export interface SnapshotInput {
+  readonly location: SnapshotLocation;
+  readonly size: number;
+}
+
+/**
+ * The snapshot a command reads, checked before it starts: a file (a usage
+ * error as `checkInputFile` gives), or an object (`s3://bucket/key`; a usage
+ * error when the URL has no key or there is no such object).
+ */
+export async function snapshotInput(path: string, command: Command, endpoint: string | undefined): Promise<SnapshotInput> {
+  if (!isS3Url(path)) {
+    checkInputFile(path, command);
+    return { location: path, size: (await stat(path)).size };
+  }
+  const where = objectLocation(path, command);
+  const s3 = await loadS3();
+  const location = s3.s3Source(where, { client: s3Client(s3, endpoint) });
+  try {
+    const opened = await location.open();
+    await opened.close();
+    return { location, size: opened.size };
+  } catch (error) {
+    if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) {
+      return usageError(command, `no such object: ${JSON.stringify(path)}`);
+    }
+    throw error;
+  }
+}
+
+/** The size of a snapshot written to `path` (a file, or an object). */
+export async function snapshotSize(path: string, endpoint: string | undefined): Promise<{ location: SnapshotLocation; size: number }> {
+  if (!isS3Url(path)) return { location: path, size: (await stat(path)).size };
+  const s3 = await loadS3();
+  const location = s3.s3Source(path, { client: s3Client(s3, endpoint) });
+  const opened = await location.open();
+  await opened.close();
+  return { location, size: opened.size };
+}
+
+/** A usage error unless `out` can name the snapshot written: a new or replaced file, or an object URL with a key. */
+export function checkSnapshotOutput(out: string, flag: string, command: Command): void {
+  if (isS3Url(out)) objectLocation(out, command, flag);
+  else checkFilePath(out, flag, command);
+}
+
+/** The sink a command writes a snapshot to `out` through: a FileSink, or an S3Sink for `s3://bucket/key`. */
+export async function snapshotSink(
+  out: string,
+  options: { readonly overwrite: boolean; readonly capacity: number; readonly compression: Compression; readonly endpoint: string | undefined },
+): Promise<Sink & { whenClosed(): Promise<void>; readonly state: string }> {
+  const { overwrite, capacity, compression } = options;
+  if (!isS3Url(out)) return new FileSink(out, { overwrite, capacity, compression });
+  const s3 = await loadS3();
+  const where = parseS3Url(out) as S3Location;
+  return new s3.S3Sink({ client: s3Client(s3, options.endpoint), ...where, overwrite, compression });
+}
+
+function objectLocation(url: string, command: Command, flag?: string): S3Location {
+  const where = parseS3Url(url);
+  if (where === undefined) {
+    usageError(command, `${flag === undefined ? '' : `${subject(flag)}: `}${JSON.stringify(url)} is not an object URL, expected s3://bucket/key`);
+  }
+  return where;
+}
+
+type S3 = typeof S3Module & { readonly S3Client: typeof import('@aws-sdk/client-s3').S3Client };
+
+/** `bgsnap/s3` and the SDK, or an error that says how to install the SDK. */
+async function loadS3(): Promise<S3> {
+  try {
+    const sdk = await import('@aws-sdk/client-s3');
+    return { ...(await import('../s3')), S3Client: sdk.S3Client };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND') {
+      throw new Error('s3:// locations need the AWS SDK for JavaScript, which is not installed: npm install @aws-sdk/client-s3', { cause: error });
+    }
+    throw error;
+  }
+}
+
+/**
+ * A client for `--endpoint` (path-style, as local S3-compatible servers need)
+ * or for AWS; region and credentials from the SDK's usual environment
+ * variables and profiles (a local server gets us-east-1 when none is set).
+ */
+function s3Client(s3: S3, endpoint: string | undefined): InstanceType<S3['S3Client']> {
+  if (endpoint === undefined) return new s3.S3Client({});
+  const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  return new s3.S3Client({ endpoint, forcePathStyle: true, region });
 }

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import type { BigIntStats } from 'node:fs';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { FormatError } from '../errors';
+import { locationName, openLocation, type OpenSource, type SnapshotLocation, type SourceState } from '../format/ByteSource';
 import type { SnapshotFileHeader } from '../format/decodeHeader';
 import { PageTracker } from '../format/PageTracker';
-import { readSnapshot, type SnapshotTrailer } from '../format/reader';
-import { verifyHandle } from '../format/verify';
+import { readSnapshotSource, type SnapshotTrailer } from '../format/reader';
+import { verifySource } from '../format/verify';
 import type { BlockInfo } from '../memory/contract';
 import { linkIntoPlace, pathExists, syncDirectory, writeFully } from '../storage/commitFile';
 import { CancelledError, InvalidSnapshotError, OutputExistsError, SourceChangedError } from './errors';
@@ -57,7 +57,8 @@ export interface RawImageOptions {
  * @throws SourceChangedError when the file changed between its check and its reading.
  * @throws CancelledError when `signal` aborted first.
  */
-export async function writeRawImage(path: string, into: string, options: RawImageOptions = {}): Promise<RawImageReport> {
+export async function writeRawImage(location: SnapshotLocation, into: string, options: RawImageOptions = {}): Promise<RawImageReport> {
+  const path = locationName(location);
   const overwrite = options.overwrite ?? false;
   const signal = options.signal;
   const nothingWritten = `nothing was written to ${JSON.stringify(into)}`;
@@ -67,7 +68,7 @@ export async function writeRawImage(path: string, into: string, options: RawImag
   // Refused early when it exists; the link at the end refuses again, atomically.
   if (!overwrite && (await pathExists(into))) throw new OutputExistsError(into);
 
-  const source = await open(path, 'r');
+  const source = await openLocation(location);
   const temp = join(dirname(into), `.${basename(into)}.${randomBytes(6).toString('hex')}.tmp`);
   let out: FileHandle | undefined;
   /** The temporary file: created by this call, then given its name. */
@@ -75,9 +76,8 @@ export async function writeRawImage(path: string, into: string, options: RawImag
   let named = false;
   try {
     // Step 1: the whole file is checked before anything is created.
-    const before = await source.stat({ bigint: true });
-    const size = Number(before.size);
-    const report = await verifyHandle(source, path, size);
+    const before = source.opened;
+    const report = await verifySource(source, path);
     if (!report.ok) throw new InvalidSnapshotError(path, report.problems, nothingWritten);
     checkCancel();
 
@@ -90,7 +90,7 @@ export async function writeRawImage(path: string, into: string, options: RawImag
     await out.truncate(bytes);
 
     // Step 3: every stored page to its place, each page once (checked again as it is read).
-    const file = await readSnapshot(source, path, size);
+    const file = await readSnapshotSource(source, path);
     const tracker = new PageTracker(file.header.blocks);
     let problem: FormatError | undefined;
     try {
@@ -142,10 +142,10 @@ export async function writeRawImage(path: string, into: string, options: RawImag
   }
 }
 
-async function checkUnchanged(handle: FileHandle, path: string, before: BigIntStats, consequence: string): Promise<void> {
-  const now = await handle.stat({ bigint: true });
-  if (now.size === before.size && now.mtimeNs === before.mtimeNs) return;
-  throw new SourceChangedError(path, Number(before.size), Number(now.size), consequence);
+async function checkUnchanged(source: OpenSource, path: string, before: SourceState, consequence: string): Promise<void> {
+  const now = await source.state();
+  if (now.tag === before.tag) return;
+  throw new SourceChangedError(path, before.size, now.size, consequence);
 }
 
 

@@ -1,16 +1,18 @@
-import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { FormatError } from '../../errors';
 import type { SnapshotFileHeader } from '../../format/decodeHeader';
+import type { SnapshotLocation } from '../../format/ByteSource';
 import { openSnapshot, type SnapshotTrailer } from '../../format/reader';
 import { formatBytes, formatTable } from '../../sim/format';
 import type { SaveVia } from '../../storage/Sink';
 import { InvalidSnapshotError } from '../errors';
-import { checkInputFile } from '../files';
+import { endpointOption, snapshotInput } from '../files';
 import { print, problemJson } from '../output';
+import { compressionText } from './verify';
 
 interface InspectFlags {
   readonly json?: boolean;
+  readonly endpoint?: string;
 }
 
 /** Records and pages of one kind: how they reached storage. */
@@ -30,6 +32,12 @@ export interface Inspection {
   readonly zeroPages: number;
   /** Bytes of all records read, from the end of the header. */
   readonly recordBytes: number;
+  /** Bytes of the stored (non-zero) pages read, as pages. */
+  readonly dataBytes: number;
+  /** Bytes they take in the file: less than `dataBytes` when records are compressed. */
+  readonly storedDataBytes: number;
+  /** Records stored compressed. */
+  readonly compressedRecords: number;
   /** The trailer, when the reading reached it and it matched the records. */
   readonly trailer: SnapshotTrailer | undefined;
   /** What stopped the reading before the trailer, or a trailer that did not match. */
@@ -48,15 +56,15 @@ export function registerInspect(program: Command): Command {
     )
     .argument('<file>', 'the snapshot file')
     .option('--json', 'print what was read as JSON')
+    .addOption(endpointOption())
     .action((file: string, flags: InspectFlags, command: Command) => run(file, flags, command));
 }
 
 async function run(path: string, flags: InspectFlags, command: Command): Promise<void> {
-  checkInputFile(path, command);
-  const { size } = await stat(path);
+  const { location, size } = await snapshotInput(path, command, flags.endpoint);
   let inspection: Inspection;
   try {
-    inspection = await inspect(path, size);
+    inspection = await inspect(location, size);
   } catch (error) {
     // A header that cannot be read leaves nothing to show.
     if (error instanceof FormatError) throw new InvalidSnapshotError(path, [error]);
@@ -75,11 +83,15 @@ async function run(path: string, flags: InspectFlags, command: Command): Promise
  * repeated is not seen.
  * @throws FormatError when the header is bad; a problem after it ends the reading and is returned as `problem`.
  */
-export async function inspect(path: string, fileBytes: number): Promise<Inspection> {
-  const file = await openSnapshot(path);
+export async function inspect(location: SnapshotLocation, fileBytes: number): Promise<Inspection> {
+  const file = await openSnapshot(location);
+  const path = file.path;
   const saved: Record<SaveVia, Tally> = { bulk: { records: 0, pages: 0 }, fault: { records: 0, pages: 0 }, copy: { records: 0, pages: 0 } };
   let zeroPages = 0;
   let recordBytes = 0;
+  let dataBytes = 0;
+  let storedDataBytes = 0;
+  let compressedRecords = 0;
   let problem: FormatError | undefined;
   try {
     for await (const record of file.records()) {
@@ -88,12 +100,15 @@ export async function inspect(path: string, fileBytes: number): Promise<Inspecti
       tally.pages += record.count;
       zeroPages += record.zeroPages;
       recordBytes += record.byteLength;
+      dataBytes += record.data.length;
+      storedDataBytes += record.storedBytes;
+      if (record.compressed) compressedRecords++;
     }
   } catch (error) {
     if (!(error instanceof FormatError)) throw error;
     problem = error;
   }
-  return { path, fileBytes, header: file.header, saved, zeroPages, recordBytes, trailer: file.trailer, problem };
+  return { path, fileBytes, header: file.header, saved, zeroPages, recordBytes, dataBytes, storedDataBytes, compressedRecords, trailer: file.trailer, problem };
 }
 
 /** Label/value rows for the terminal. */
@@ -115,6 +130,7 @@ function inspectionRows(i: Inspection): string[][] {
     ['records', `${records}: ${by('bulk')}, ${by('fault')}, ${by('copy')}`],
     ['pages', `${read} of ${totalPages} read, ${i.zeroPages} of them zero (stored without data)`],
     ['record bytes', `${i.recordBytes} (${formatBytes(i.recordBytes)})`],
+    ['codec', h.codec === 'none' ? 'none (records stored plain)' : `${h.codec}: ${i.compressedRecords} of ${records} records compressed, ${compressionText(i.dataBytes, i.storedDataBytes)}`],
     [
       'trailer',
       i.trailer === undefined
@@ -145,6 +161,7 @@ function inspectionJson(i: Inspection) {
       blocks: h.blocks.map((b) => ({ name: b.name, size: b.size, pages: b.pages, firstPage: b.firstPage })),
       totalPages: h.blocks.reduce((n, b) => n + b.pages, 0),
       cut: h.cut ?? null,
+      codec: h.codec,
     },
     records: {
       total: saved.bulk.records + saved.fault.records + saved.copy.records,
@@ -160,6 +177,14 @@ function inspectionJson(i: Inspection) {
       zero: i.zeroPages,
     },
     recordBytes: i.recordBytes,
+    compression: {
+      codec: h.codec,
+      records: i.compressedRecords,
+      dataBytes: i.dataBytes,
+      storedDataBytes: i.storedDataBytes,
+      /** Raw page bytes ÷ stored bytes. */
+      ratio: i.storedDataBytes === 0 ? 1 : i.dataBytes / i.storedDataBytes,
+    },
     trailer: i.trailer ?? null,
     problem: i.problem === undefined ? null : problemJson(i.problem),
   };

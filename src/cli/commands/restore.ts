@@ -1,7 +1,8 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { checkFilePath, checkInputFile } from '../files';
+import { isS3Url } from '../../s3/url';
+import { checkFilePath, endpointOption, snapshotInput } from '../files';
 import { formatBytes, formatTable } from '../../sim/format';
 import { print } from '../output';
 import { withCancelSignals } from '../signals';
@@ -12,6 +13,7 @@ interface RestoreFlags {
   readonly into: string;
   readonly force?: boolean;
   readonly json?: boolean;
+  readonly endpoint?: string;
 }
 
 /** Adds `bgsnap restore FILE --into RAW_IMAGE` to `program`. */
@@ -29,22 +31,23 @@ export function registerRestore(program: Command): Command {
     .addOption(new Option('--into <raw_image>', 'the raw image to write (required)').makeOptionMandatory().hideHelp())
     .option('--force', 'replace the raw image if it exists')
     .option('--json', 'print what was written as JSON')
+    .addOption(endpointOption())
     .action((file: string, flags: RestoreFlags, command: Command) => run(file, flags, command));
 }
 
 async function run(path: string, flags: RestoreFlags, command: Command): Promise<void> {
   // Step 1: a snapshot that is not a file, and an output path that cannot name the image, are usage errors.
   const into = flags.into;
-  checkInputFile(path, command);
+  const { location } = await snapshotInput(path, command, flags.endpoint);
   checkFilePath(into, '--into <raw_image>', command);
   const target = statOrUndefined(into);
-  const source = statOrUndefined(path);
+  const source = isS3Url(path) ? undefined : statOrUndefined(path);
   if (resolve(into) === resolve(path) || (source !== undefined && target !== undefined && source.ino === target.ino && source.dev === target.dev)) {
     usageError(command, `option '--into <raw_image>': ${JSON.stringify(into)} is the snapshot file itself; name another file`);
   }
 
   // Step 2: the restore; Ctrl-C stops it and removes what it wrote.
-  const report = await withCancelSignals((signal) => writeRawImage(path, into, { overwrite: flags.force ?? false, signal }));
+  const report = await withCancelSignals((signal) => writeRawImage(location, into, { overwrite: flags.force ?? false, signal }));
   print(flags.json ? JSON.stringify(restoreJson(path, into, report), null, 2) : describe(path, into, report));
 }
 

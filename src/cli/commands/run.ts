@@ -1,12 +1,13 @@
 import { existsSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { verify, type VerifyReport } from '../../format/verify';
 import { CancelledError, InvalidSnapshotError, OutputExistsError } from '../errors';
+import { checkSnapshotOutput, compressionOf, compressOption, endpointOption, snapshotSize } from '../files';
 import { print } from '../output';
+import { isS3Url } from '../../s3/url';
 import { parseChoice, parseInteger, parseNumber, parseSize } from '../parse';
 import { usageError } from '../usage';
-import { addGuestOptions, checkFilePath, checkGuestFlags, defaultRunPool, guestConfig, RUN_POOL_DEFAULT_TEXT, type GuestFlags } from '../run/flags';
+import { addGuestOptions, checkGuestFlags, defaultRunPool, guestConfig, RUN_POOL_DEFAULT_TEXT, type GuestFlags } from '../run/flags';
 import { chainFiles, runGuest } from '../run/guest';
 import { chainLinks, chainText, runFigures, runReport, runReportText, withRepeats } from '../run/report';
 import type { RunFigures } from '../run/spread';
@@ -22,6 +23,8 @@ interface RunFlags extends GuestFlags {
   readonly json?: boolean;
   readonly snapshots: number;
   readonly interval: number;
+  readonly compress?: string;
+  readonly endpoint?: string;
 }
 
 /** Most snapshots `--snapshots` takes. */
@@ -42,7 +45,9 @@ export function registerRun(program: Command): Command {
   return addGuestOptions(command)
     .addOption(new Option('--strategy <name>', 'queue or copy').argParser(parseChoice(['queue', 'copy'] as const)).default('copy'))
     .option('--pool <size>', `copy pool under --strategy copy, a whole number of pages (default: ${RUN_POOL_DEFAULT_TEXT})`, parseSize)
-    .addOption(new Option('--out <file>', 'the snapshot file').default('guest.bgsnap'))
+    .addOption(new Option('--out <file>', 'the snapshot file, or object (s3://bucket/key)').default('guest.bgsnap'))
+    .addOption(compressOption())
+    .addOption(endpointOption())
     .addOption(
       new Option('--snapshots <n>', `snapshots of the running guest, 1 to ${MAX_SNAPSHOTS}: one full, then incremental ones (only the pages written since the one before); files <out>.0.bgsnap, <out>.1.bgsnap, … (<out> without .bgsnap)`)
         .argParser(parseInteger(1, MAX_SNAPSHOTS))
@@ -58,10 +63,10 @@ async function run(flags: RunFlags, command: Command): Promise<void> {
   // Step 1: usage errors, then an existing file, before anything is started.
   const pool = flags.pool ?? defaultRunPool(flags.pageSize);
   checkGuestFlags(flags, flags.strategy === 'copy' ? [pool] : [], command);
-  checkFilePath(flags.out, '--out <file>', command);
+  checkSnapshotOutput(flags.out, '--out <file>', command);
   if (flags.snapshots > 1 && flags.repeat > 1) usageError(command, "options '--snapshots <n>' and '--repeat <n>' cannot both be above 1");
   const files = chainFiles(flags.out, flags.snapshots);
-  for (const file of files) if (!flags.force && existsSync(file)) throw new OutputExistsError(file);
+  for (const file of files) if (!flags.force && !isS3Url(file) && existsSync(file)) throw new OutputExistsError(file);
   if (flags.snapshots > 1) return runChain(flags, files);
 
   // Step 2: the runs, cancelled by Ctrl-C; each file checked through. A run after the first replaces the file of the one before.
@@ -75,11 +80,13 @@ async function run(flags: RunFlags, command: Command): Promise<void> {
           poolBytes: flags.strategy === 'queue' ? 0 : pool,
           out: flags.out,
           force: (flags.force ?? false) || i > 0,
+          compression: compressionOf(flags.compress),
+          endpoint: flags.endpoint,
         },
         { signal, progress: { label: flags.repeat === 1 ? `snapshot (${flags.strategy})` : `[${i + 1}/${flags.repeat}] snapshot (${flags.strategy})` } },
       );
-      const { size } = await stat(flags.out);
-      const verified = await verify(flags.out);
+      const { location, size } = await snapshotSize(flags.out, flags.endpoint);
+      const verified = await verify(location);
       if (signal.aborted) throw new CancelledError(signal.reason as NodeJS.Signals, `the snapshot ${JSON.stringify(flags.out)} is complete`);
       const report = runReport(result, size, verified);
       if (!verified.ok || i === flags.repeat - 1) {
@@ -105,11 +112,14 @@ async function runChain(flags: RunFlags, files: readonly string[]): Promise<void
         force: flags.force ?? false,
         snapshots: flags.snapshots,
         intervalMs: flags.interval,
+        compression: compressionOf(flags.compress),
+        endpoint: flags.endpoint,
       },
       { signal, progress: {} },
     );
-    const sizes = await Promise.all(files.map(async (file) => (await stat(file)).size));
-    const reports = await Promise.all(files.map((file) => verify(file)));
+    const written = await Promise.all(files.map((file) => snapshotSize(file, flags.endpoint)));
+    const sizes = written.map((w) => w.size);
+    const reports = await Promise.all(written.map((w) => verify(w.location)));
     if (signal.aborted) throw new CancelledError(signal.reason as NodeJS.Signals, `the chain's ${files.length} snapshots are complete`);
     const first = reports[0] as VerifyReport;
     const links = chainLinks(result, sizes, reports.map((r) => r.ok));

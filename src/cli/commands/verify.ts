@@ -1,6 +1,5 @@
-import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { checkInputFile } from '../files';
+import { endpointOption, snapshotInput } from '../files';
 import { verify, type VerifyReport } from '../../format/verify';
 import { formatBytes } from '../../sim/format';
 import { InvalidSnapshotError } from '../errors';
@@ -8,6 +7,7 @@ import { print, problemJson } from '../output';
 
 interface VerifyFlags {
   readonly json?: boolean;
+  readonly endpoint?: string;
 }
 
 /** Adds `bgsnap verify FILE` to `program`. */
@@ -22,13 +22,13 @@ export function registerVerify(program: Command): Command {
     )
     .argument('<file>', 'the snapshot file')
     .option('--json', 'print the report as JSON')
+    .addOption(endpointOption())
     .action((file: string, flags: VerifyFlags, command: Command) => run(file, flags, command));
 }
 
 async function run(path: string, flags: VerifyFlags, command: Command): Promise<void> {
-  checkInputFile(path, command);
-  const { size } = await stat(path);
-  const report = await verify(path);
+  const { location, size } = await snapshotInput(path, command, flags.endpoint);
+  const report = await verify(location);
   print(flags.json ? JSON.stringify(verifyJson(report, size), null, 2) : describeVerify(report, size));
   if (!report.ok) throw new InvalidSnapshotError(path, report.problems);
 }
@@ -45,6 +45,9 @@ function verifyJson(report: VerifyReport, fileBytes: number) {
     records: report.records,
     pages: report.pages,
     zeroPages: report.zeroPages,
+    codec: header?.codec ?? null,
+    dataBytes: report.dataBytes,
+    storedDataBytes: report.storedDataBytes,
     problems: report.problems.map(problemJson),
   };
 }
@@ -56,7 +59,8 @@ export function describeVerify(report: VerifyReport, fileBytes: number): string 
     const { pageSize } = report.header;
     return (
       `ok: ${name} is a complete snapshot: ${report.pages} pages of ${formatBytes(pageSize)} (${formatBytes(report.pages * pageSize)}), ` +
-      `${report.zeroPages} of them zero, in ${report.records} records; ${fileBytes} bytes (${formatBytes(fileBytes)})`
+      `${report.zeroPages} of them zero, in ${report.records} records; ${fileBytes} bytes (${formatBytes(fileBytes)})` +
+      (report.header.codec === 'none' ? '' : `; ${report.header.codec}, ${compressionText(report.dataBytes, report.storedDataBytes)}`)
     );
   }
   const n = report.problems.length;
@@ -64,4 +68,10 @@ export function describeVerify(report: VerifyReport, fileBytes: number): string 
     `FAIL: ${name} is not a valid snapshot: ${n} problem${n === 1 ? '' : 's'} (${report.records} good records read, ${fileBytes} bytes in the file)`,
     ...report.problems.map((p) => `  at byte ${p.offset}: expected ${p.expected}, found ${p.found}`),
   ].join('\n');
+}
+
+/** Raw page bytes ÷ stored bytes, as `ratio 2.41 (… of pages in …)`. */
+export function compressionText(dataBytes: number, storedDataBytes: number): string {
+  const ratio = storedDataBytes === 0 ? 1 : dataBytes / storedDataBytes;
+  return `ratio ${ratio.toFixed(2)} (${formatBytes(dataBytes)} of pages stored in ${formatBytes(storedDataBytes)})`;
 }

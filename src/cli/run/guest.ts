@@ -5,7 +5,9 @@ import { PagedMemory } from '../../memory/PagedMemory';
 import type { SnapshotEvent, SnapshotStats, StartedEvent } from '../../pipeline/events';
 import { DEFAULT_RUN_BYTES, DEFAULT_TURN_BYTES } from '../../pipeline/options';
 import { snapshot } from '../../pipeline/snapshot';
-import { DEFAULT_FILE_CAPACITY, FileSink } from '../../storage/FileSink';
+import type { Compression } from '../../compression/choose';
+import { DEFAULT_FILE_CAPACITY } from '../../storage/FileSink';
+import { snapshotSink } from '../files';
 import { storageProfiles, type StorageProfileName } from '../../storage/profiles';
 import type { Sink } from '../../storage/Sink';
 import { ThrottledSink } from '../../storage/ThrottledSink';
@@ -44,9 +46,14 @@ export interface GuestConfig {
    * @default one page
    */
   readonly faultRunBytes?: number;
+  /** The snapshot file, or object (`s3://bucket/key`). */
   readonly out: string;
   /** Replace a file at `out` (and at the chain's files). */
   readonly force: boolean;
+  /** How the records are stored. @default 'none' */
+  readonly compression?: Compression;
+  /** The S3-compatible server of an `s3://` `out`. */
+  readonly endpoint?: string;
   /**
    * Snapshots of the running guest: one full one, then `snapshots − 1`
    * incremental ones, `intervalMs` apart, while the vCPUs keep writing. With
@@ -189,7 +196,7 @@ async function saveSnapshot(
   /** The cancel's error; `finished`: the snapshot had its file's name before the cancel took hold. */
   const cancelled = (finished = false): CancelledError => new CancelledError(reason(), leftover(out, existed, finished));
   const capacity = capacityOf(config);
-  const file = new FileSink(out, { overwrite: config.force, capacity });
+  const file = await snapshotSink(out, { overwrite: config.force, capacity, compression: config.compression ?? 'none', endpoint: config.endpoint });
   const sink: Sink & { whenClosed(): Promise<void> } = config.storage === 'none' ? file : new ThrottledSink(file, { profile: config.storage });
   let started: StartedEvent | undefined;
   let stats: SnapshotStats | undefined;
