@@ -106,6 +106,9 @@ function writeString(out: Buffer, at: number, bytes: Buffer): number {
   return at + 2 + bytes.length;
 }
 
+/** Most page bytes in a record that may be compressed: one frame, one codec call. */
+export const COMPRESSED_RECORD_BYTES = 256 * 1024;
+
 /**
  * Turns page runs into page records and ends the stream with the page index
  * and the trailer, keeping the index entries, the counts and the stream
@@ -171,7 +174,9 @@ export class RecordEncoder {
     this.streamCrc = this.headerCrc;
     this.blocks = header.blocks;
     this.pageSize = header.pageSize;
-    this.maxPages = maxRecordPages(header.pageSize);
+    // Compressed records hold at most 256 KiB of pages (one page when pages are larger): each
+    // frame is compressed in one call on the saver's thread, and read back alone.
+    this.maxPages = codec.id === 0 ? maxRecordPages(header.pageSize) : Math.max(1, Math.floor(COMPRESSED_RECORD_BYTES / header.pageSize));
     this.scanner = new ZeroPageScanner(header.pageSize);
   }
 

@@ -162,6 +162,11 @@ export class FileSink implements Sink {
     );
   }
 
+  /** Bytes of the stream made so far: the header and the records encoded (see `Sink.storedBytes`). */
+  get storedBytes(): number {
+    return this.encoder === undefined ? 0 : this.encoder.headerBytes.length + this.encoder.recordBytes;
+  }
+
   get state(): FileSinkState {
     return this.current;
   }

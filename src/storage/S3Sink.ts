@@ -187,6 +187,11 @@ export class S3Sink implements Sink {
     );
   }
 
+  /** Bytes of the stream made so far: the header and the records encoded (see `Sink.storedBytes`). */
+  get storedBytes(): number {
+    return this.encoder === undefined ? 0 : this.encoder.headerBytes.length + this.encoder.recordBytes;
+  }
+
   get state(): S3SinkState {
     return this.current;
   }

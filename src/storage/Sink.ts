@@ -80,6 +80,12 @@ export interface Sink {
   readonly capacity: number;
   /** Write sizes that suit the storage, if the sink knows them (see `WriteSizeHint`). */
   readonly writeSize?: WriteSizeHint;
+  /**
+   * Bytes of the snapshot stream the sink has made so far (header and
+   * records, as stored: zero pages as bits, compressed records as frames),
+   * if it makes one. A `ThrottledSink` with `bytes: 'stored'` books these.
+   */
+  readonly storedBytes?: number;
   /** Called once at t0, before any write. May throw to refuse the snapshot. */
   start(header: SnapshotHeader): void;
   /**

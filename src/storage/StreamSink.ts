@@ -136,6 +136,11 @@ export class StreamSink implements Sink {
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
   }
 
+  /** Bytes of the stream made so far: the header and the records encoded (see `Sink.storedBytes`). */
+  get storedBytes(): number {
+    return this.encoder === undefined ? 0 : this.encoder.headerBytes.length + this.encoder.recordBytes;
+  }
+
   get state(): StreamSinkState {
     return this.current;
   }

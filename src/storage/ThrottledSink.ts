@@ -15,6 +15,14 @@ export interface ThrottledSinkOptions {
    * @default eventLoopScheduler
    */
   readonly scheduler?: SchedulerLike;
+  /**
+   * What a write costs on the device: `'pages'`, its full pages (zero pages
+   * included), or `'stored'`, the bytes the inner sink stored for it (its
+   * `storedBytes` grew by: zero pages as bits, compressed records as frames;
+   * pages when the inner sink does not say).
+   * @default 'pages'
+   */
+  readonly bytes?: 'pages' | 'stored';
 }
 
 /**
@@ -22,7 +30,8 @@ export interface ThrottledSinkOptions {
  * Each write goes to the inner sink at once and is booked on a model of the
  * device (`StorageDevice`); its credit comes back when both are done. Every
  * write counts its full pages (`count * pageSize`), zero pages included, so it
- * works over sinks of memories that have no bytes. The capacity is the inner
+ * works over sinks of memories that have no bytes; with `bytes: 'stored'`, it
+ * counts what the inner sink stored instead (compressed records as frames). The capacity is the inner
  * sink's. A write of several runs (`writeRuns`) is one device write: one
  * latency for all its bytes.
  *
@@ -43,6 +52,8 @@ export class ThrottledSink implements Sink {
   private device: StorageDevice | undefined;
   private pageSize = 0;
   private aborted = false;
+  /** Book the bytes the inner sink stored, not the pages. */
+  private readonly stored: boolean;
 
   constructor(
     readonly inner: Sink,
@@ -55,6 +66,9 @@ export class ThrottledSink implements Sink {
       throw new OptionError('scheduler', 'an RxJS SchedulerLike', scheduler);
     }
     this.scheduler = scheduler;
+    const bytes = options.bytes ?? 'pages';
+    if (bytes !== 'pages' && bytes !== 'stored') throw new OptionError('bytes', "'pages' or 'stored'", bytes);
+    this.stored = bytes === 'stored';
   }
 
   get capacity(): number {
@@ -89,8 +103,14 @@ export class ThrottledSink implements Sink {
     const settle = joinCallbacks(2, done, () => this.aborted);
     let pages = 0;
     for (const run of runs) pages += run.count;
-    (this.device as StorageDevice).submit(pages * this.pageSize, () => settle());
+    const before = this.stored ? this.inner.storedBytes : undefined;
+    if (before === undefined) {
+      (this.device as StorageDevice).submit(pages * this.pageSize, () => settle());
+      return writeRunsTo(this.inner, runs, settle);
+    }
+    // The inner sink encodes the runs as it takes them: what it stored is known once it has them.
     writeRunsTo(this.inner, runs, settle);
+    (this.device as StorageDevice).submit((this.inner.storedBytes ?? before) - before, () => settle());
   }
 
   end(done: SinkCallback): void {

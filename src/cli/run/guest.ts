@@ -197,7 +197,7 @@ async function saveSnapshot(
   const cancelled = (finished = false): CancelledError => new CancelledError(reason(), leftover(out, existed, finished));
   const capacity = capacityOf(config);
   const file = await snapshotSink(out, { overwrite: config.force, capacity, compression: config.compression ?? 'none', endpoint: config.endpoint });
-  const sink: Sink & { whenClosed(): Promise<void> } = config.storage === 'none' ? file : new ThrottledSink(file, { profile: config.storage });
+  const sink: Sink & { whenClosed(): Promise<void> } = config.storage === 'none' ? file : new ThrottledSink(file, { profile: config.storage, bytes: (config.compression ?? 'none') === 'none' ? 'pages' : 'stored' });
   let started: StartedEvent | undefined;
   let stats: SnapshotStats | undefined;
   // A turn (and a progress event) per round of credits, at most the default 4 MiB (or one run, when
