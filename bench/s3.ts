@@ -11,7 +11,8 @@
  *     multipart upload of 8 MiB parts with 4 UploadPart calls in flight
  *     (CreateMultipartUpload, UploadPart, CompleteMultipartUpload), each
  *     part copied into a buffer of its own first, as the sink copies.
- * The ratio is snapshot time ÷ SDK time per round; median (min–max). The
+ * Before each run the server's earlier writes are flushed (`sync`). The
+ * ratio is snapshot time ÷ SDK time per round; median (min–max). The
  * memory bound: the sink's peak part buffers against partsInFlight ×
  * partBytes, and the process's peak RSS above the memory itself.
  *
@@ -27,9 +28,9 @@ import {
   UploadPartCommand,
   type CompletedPart,
 } from '@aws-sdk/client-s3';
-import { spawn } from 'node:child_process';
+import { execSync, spawn } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { lastValueFrom } from 'rxjs';
@@ -95,6 +96,15 @@ async function sdkUpload(client: S3Client, key: string, source: Uint8Array, leng
   await client.send(new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: key, UploadId, MultipartUpload: { Parts: parts } }));
 }
 
+/**
+ * The server's writes of the run before reach the disk before the next run
+ * starts (`sync`, then a second), so that neither pays for the other's.
+ */
+function settle(): void {
+  execSync('sync');
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
+}
+
 async function main(): Promise<void> {
   const server = await startServer();
   const client = new S3Client({ endpoint: server.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
@@ -103,7 +113,7 @@ async function main(): Promise<void> {
   const rssBase = process.memoryUsage().rss;
   let rssPeak = rssBase;
   const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 20);
-  console.log(`bench/s3: ${GIB} GiB, ${ROUNDS} rounds, parts of ${PART_BYTES / MiB} MiB, ${PARTS_IN_FLIGHT} in flight; ${cpus().length} × ${cpus()[0]?.model ?? '?'}, Node ${process.versions.node}`);
+  console.log(`bench/s3: ${GIB} GiB, ${ROUNDS} rounds, parts of ${PART_BYTES / MiB} MiB, ${PARTS_IN_FLIGHT} in flight; ${cpus().length} × ${cpus()[0]?.model ?? '?'}, Node ${process.versions.node}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const rows: (string | number)[][] = [['round', 'first', 'snapshot s', 'SDK alone s', 'ratio', 'object bytes', 'sink peak part MiB']];
   const ratios: number[] = [];
   const snapSeconds: number[] = [];
@@ -117,6 +127,7 @@ async function main(): Promise<void> {
     let snap = 0;
     let sdk = 0;
     const runSnapshot = async (): Promise<void> => {
+      settle();
       const sink = new S3Sink({ client, bucket: BUCKET, key: snapKey, partBytes: PART_BYTES, partsInFlight: PARTS_IN_FLIGHT });
       const start = performance.now();
       await lastValueFrom(snapshot(memory, sink));
@@ -125,6 +136,7 @@ async function main(): Promise<void> {
       objectBytes = (await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: snapKey }))).ContentLength ?? 0;
     };
     const runSdk = async (): Promise<void> => {
+      settle();
       const start = performance.now();
       await sdkUpload(client, rawKey, memory.block('ram').bytes, objectBytes);
       sdk = (performance.now() - start) / 1000;
