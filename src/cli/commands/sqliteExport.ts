@@ -38,7 +38,7 @@ export function registerSqliteExport(program: Command): Command {
         'as of the last transaction committed before t0. Given a chain (base first, then its incremental links), the database at the newest ' +
         "link's t0. The files are checked as they are read; nothing is left in DIR unless they are intact (and one chain).",
     )
-    .usage('<file...> <dir> [options]')
+    .usage('[options] <file...> <dir>')
     .argument('<file-and-dir...>', 'the snapshot file, or the files of a chain, base first; then the folder for the files (created if missing, in a folder that exists)')
     .option('--name <name>', 'base name of the files', 'db')
     .option('--force', 'replace existing files of those names')
