@@ -1,37 +1,29 @@
 /**
  * The writer thread of bench/incremental.ts: on each message, writes 8
  * bytes into each of the pages it is sent (a write per page), through the
- * barrier, and replies. `measure` times, over three sets of distinct cold
- * pages, the first write to a clean page (its first since the last
- * committed snapshot), a write to a page already written, and a plain store
- * that bypasses the barrier.
+ * barrier, and replies. `measure` times the first write to a clean page (its
+ * first since the last committed snapshot) against a write to a page already
+ * written, a plain store, and a store per write to a dirty map.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { attachMemory, type MemoryHandle } from '../../src';
+import { attachMemory, PageState, type MemoryHandle } from '../../src';
 
 export type WriterCommand =
   | { readonly type: 'write'; readonly pages: Uint32Array; readonly seed: number }
   /**
-   * Three sets of distinct pages, all cold: `clean` (not written since the
-   * last committed snapshot), `written` (written by this command first, then
-   * pushed out of the caches), `plain` (written with plain stores).
+   * Rounds over one small set of pages (it stays in the caches): before each
+   * round the pages are made clean (as a committed snapshot leaves them), then
+   * timed: the first write to each, a write to each now written, a plain
+   * store, a plain store after a load of the page's state (the barrier's
+   * floor), and that with a store per write to a dirty map (tracking without
+   * a slow path). Medians over the rounds.
    */
-  | {
-      readonly type: 'measure';
-      readonly clean: Uint32Array;
-      readonly written: Uint32Array;
-      readonly plain: Uint32Array;
-      /** For the alternative: a plain store with one load of the page's state (the barrier's floor)… */
-      readonly loaded: Uint32Array;
-      /** …and with that load plus a store to a dirty map per write (tracking by a store per write). */
-      readonly stored: Uint32Array;
-      readonly order: number;
-    };
+  | { readonly type: 'measure'; readonly pages: Uint32Array; readonly rounds: number };
 
 export type WriterReply =
   | { readonly type: 'ready' }
   | { readonly type: 'wrote'; readonly writes: number }
-  /** Nanoseconds per write: the first write to a clean page, a write to a written page, and a plain store. */
+  /** Nanoseconds per write, medians over the rounds. */
   | {
       readonly type: 'measured';
       readonly firstNs: number;
@@ -62,12 +54,6 @@ function nsPer(fn: () => void, n: number): number {
   return ((performance.now() - start) * 1e6) / n;
 }
 
-/** 64 MiB swept between setting up and timing, so that every timed page starts cold. */
-const sweep = new Uint8Array(64 << 20);
-function evict(): void {
-  for (let at = 0; at < sweep.length; at += 64) sweep[at] = (sweep[at] as number) + 1;
-}
-
 function plainAll(pages: Uint32Array): void {
   for (let i = 0; i < pages.length; i++) bytes.set(data, (pages[i] as number) * pageSize + ((i * 64) % (pageSize - 8)));
 }
@@ -96,26 +82,41 @@ function storedAll(pages: Uint32Array): void {
   }
 }
 
+function median(values: number[]): number {
+  values.sort((x, y) => x - y);
+  return values[values.length >> 1] as number;
+}
+
 parentPort?.on('message', (command: WriterCommand) => {
   if (command.type === 'write') {
     writeAll(command.pages, command.seed);
     parentPort?.postMessage({ type: 'wrote', writes: command.pages.length } satisfies WriterReply);
     return;
   }
-  // Step 1: the written set is written now (no longer clean), then the caches are swept.
-  writeAll(command.written, 3);
-  evict();
-  // Step 2: the three passes, in the order asked (it rotates over rounds).
-  const result = { firstNs: 0, againNs: 0, plainNs: 0, loadNs: 0, storeNs: 0 };
-  const passes = [
-    () => (result.firstNs = nsPer(() => writeAll(command.clean, 1), command.clean.length)),
-    () => (result.againNs = nsPer(() => writeAll(command.written, 2), command.written.length)),
-    () => (result.plainNs = nsPer(() => plainAll(command.plain), command.plain.length)),
-    () => (result.loadNs = nsPer(() => loadedAll(command.loaded), command.loaded.length)),
-    () => (result.storeNs = nsPer(() => storedAll(command.stored), command.stored.length)),
+  const { pages, rounds } = command;
+  const n = pages.length;
+  const times = { first: [] as number[], again: [] as number[], plain: [] as number[], load: [] as number[], store: [] as number[] };
+  const others = [
+    () => times.again.push(nsPer(() => writeAll(pages, 2), n)),
+    () => times.plain.push(nsPer(() => plainAll(pages), n)),
+    () => times.load.push(nsPer(() => loadedAll(pages), n)),
+    () => times.store.push(nsPer(() => storedAll(pages), n)),
   ];
-  for (let k = 0; k < passes.length; k++) (passes[(command.order + k) % passes.length] as () => void)();
+  for (let r = 0; r < rounds; r++) {
+    // Step 1: clean, as a committed snapshot leaves them (no snapshot runs: nobody else moves them).
+    for (let i = 0; i < n; i++) Atomics.store(states, pages[i] as number, PageState.Clean);
+    // Step 2: the first write to each, then the other loops in a rotating order.
+    times.first.push(nsPer(() => writeAll(pages, 1), n));
+    for (let k = 0; k < others.length; k++) (others[(r + k) % others.length] as () => void)();
+  }
   if (busy < 0) console.log(busy);
-  parentPort?.postMessage({ type: 'measured', ...result } satisfies WriterReply);
+  parentPort?.postMessage({
+    type: 'measured',
+    firstNs: median(times.first),
+    againNs: median(times.again),
+    plainNs: median(times.plain),
+    loadNs: median(times.load),
+    storeNs: median(times.store),
+  } satisfies WriterReply);
 });
 parentPort?.postMessage({ type: 'ready' } satisfies WriterReply);
