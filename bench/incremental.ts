@@ -20,7 +20,9 @@
  *   - restoring the base with all the links (`restore(chain)`) against the
  *     base alone, `--rounds` times each, alternating;
  *   - `merge` of the chain into one full file against copying the base file
- *     (`fs.copyFile`), `--rounds` times each, alternating.
+ *     (`fs.copyFile`), and against that copy synced (`merge` syncs its file
+ *     before it names it, as every snapshot file is), `--rounds` times each,
+ *     in a rotating order.
  * Medians with min–max; the goals beside them.
  *
  *   npm run bench:incremental                         (1 GiB, 5 fulls, 10 links, 5 rounds)
@@ -28,12 +30,12 @@
  */
 import { randomFillSync } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { copyFile, rm } from 'node:fs/promises';
+import { copyFile, open, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { lastValueFrom, filter } from 'rxjs';
-import { FileSink, PagedMemory, restore, snapshot, type DoneEvent, type SnapshotStats } from '../src';
+import { FileSink, merge, PagedMemory, restore, snapshot, type DoneEvent, type SnapshotStats } from '../src';
 import { DiscardSink } from '../src/sim/DiscardSink';
 import { median, printTable } from './support';
 import type { WriterCommand, WriterReply } from './incremental/writer';
@@ -60,7 +62,6 @@ interface Tracking {
   readonly storeNs: number;
 }
 
-type Mergeable = (files: readonly string[], out: string) => Promise<unknown>;
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bgsnap-incremental-'));
@@ -141,24 +142,31 @@ async function main(): Promise<void> {
     }
 
     // Step 5: merge of the chain into one full file against copying the base file, alternating.
-    const merge = await loadMerge();
     const mergeMs: number[] = [];
     const copyMs: number[] = [];
-    if (merge !== undefined) {
+    const syncedCopyMs: number[] = [];
+    {
       for (let r = 0; r < ROUNDS; r++) {
-        const order = r % 2 === 0 ? ['copy', 'merge'] : ['merge', 'copy'];
-        for (const which of order) {
+        const kinds = ['copy', 'synced', 'merge'] as const;
+        for (let k = 0; k < kinds.length; k++) {
+          const which = kinds[(r + k) % kinds.length] as (typeof kinds)[number];
           const out = join(dir, `${which}.bgsnap`);
           const start = performance.now();
-          if (which === 'copy') await copyFile(chain[0] as string, out);
-          else await merge(chain, out);
-          (which === 'copy' ? copyMs : mergeMs).push(performance.now() - start);
+          if (which === 'merge') await merge(chain, out);
+          else await copyFile(chain[0] as string, out);
+          // A merged file is synced before it is named, as every snapshot file is: so is this copy.
+          if (which === 'synced') {
+            const handle = await open(out, 'r+');
+            await handle.sync();
+            await handle.close();
+          }
+          (which === 'copy' ? copyMs : which === 'synced' ? syncedCopyMs : mergeMs).push(performance.now() - start);
           await rm(out);
         }
       }
     }
 
-    report(fulls, links, tracking, { restoreBase, restoreChain, mergeMs, copyMs, discardFull, discardIncremental });
+    report(fulls, links, tracking, { restoreBase, restoreChain, mergeMs, copyMs, syncedCopyMs, discardFull, discardIncremental });
   } finally {
     await worker.terminate();
     rmSync(dir, { recursive: true, force: true });
@@ -172,17 +180,12 @@ async function take(memory: PagedMemory, file: string | undefined, incremental: 
   return done.stats;
 }
 
-/** `merge` from the library, where this version has it. */
-async function loadMerge(): Promise<Mergeable | undefined> {
-  const lib = (await import('../src')) as unknown as { merge?: Mergeable };
-  return lib.merge;
-}
 
 function report(
   fulls: readonly SnapshotStats[],
   links: readonly { stats: SnapshotStats; fileBytes: number; writtenPages: number }[],
   tracking: readonly Tracking[],
-  timings: { restoreBase: number[]; restoreChain: number[]; mergeMs: number[]; copyMs: number[]; discardFull: number[]; discardIncremental: number[] },
+  timings: { restoreBase: number[]; restoreChain: number[]; mergeMs: number[]; copyMs: number[]; syncedCopyMs: number[]; discardFull: number[]; discardIncremental: number[] },
 ): void {
   const spread = (values: readonly number[], digits = 2): string =>
     values.length === 0 ? '-' : `${median(values).toFixed(digits)} (${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)})`;
@@ -196,6 +199,7 @@ function report(
   const againCost = tracking.map((t) => t.againNs - t.plainNs);
   const restoreRatio = timings.restoreChain.map((ms, i) => ms / (timings.restoreBase[i] as number));
   const mergeRatio = timings.mergeMs.map((ms, i) => ms / (timings.copyMs[i] as number));
+  const mergeSyncedRatio = timings.mergeMs.map((ms, i) => ms / (timings.syncedCopyMs[i] as number));
   console.log('\nsnapshots (ms)');
   printTable([
     ['', 'median (min–max)'],
@@ -222,6 +226,7 @@ function report(
     ['restore, base alone', spread(timings.restoreBase, 0)],
     [`restore, base + ${links.length}`, spread(timings.restoreChain, 0)],
     ['copy the base file', spread(timings.copyMs, 0)],
+    ['copy the base file, then fsync', spread(timings.syncedCopyMs, 0)],
     [`merge base + ${links.length}`, spread(timings.mergeMs, 0)],
   ]);
   console.log('\ngoals');
@@ -237,6 +242,7 @@ function report(
     ['  (a store per write to a dirty map, over a load and a store)', '', spread(tracking.map((t) => t.storeNs - t.loadNs), 1), ''],
     [`restore base + ${links.length} ÷ base alone`, '≤ 1.1', spread(restoreRatio, 3), met(restoreRatio.length > 0 && median(restoreRatio) <= 1.1)],
     [`merge base + ${links.length} ÷ copying the base`, '≤ 1.2', spread(mergeRatio, 3), met(mergeRatio.length > 0 && median(mergeRatio) <= 1.2)],
+    ['  (÷ copying the base, then fsync)', '', spread(mergeSyncedRatio, 3), ''],
   ]);
 }
 
