@@ -9,16 +9,20 @@
  *   - a chain: one full snapshot, then `--links` incremental ones, each after
  *     the writer wrote 8 bytes into each of 1% of the pages, drawn at random
  *     (2,621 pages, 10.24 MiB at 1 GiB);
+ *   - the same into a sink that discards, the pipeline alone;
  *   - for each incremental snapshot: its time against the full ones' median,
  *     its file's size against the written pages' bytes, its t0 pause;
- *   - the writer's cost of tracking: a write that is the first to a clean
- *     page (one compare-and-exchange on the barrier's slow path) against a
- *     second write to the same page and against a plain store, no snapshot
- *     running;
+ *   - the writer's cost of tracking, no snapshot running, over 512 pages
+ *     that stay in the caches (201 rounds, medians): the first write to a
+ *     clean page (one compare-and-exchange on the barrier's slow path), a
+ *     write to a page already written, a plain store past the barrier, and,
+ *     for the alternative, a store per write to a dirty map;
  *   - restoring the base with all the links (`restore(chain)`) against the
  *     base alone, `--rounds` times each, alternating;
  *   - `merge` of the chain into one full file against copying the base file
- *     (`fs.copyFile`), `--rounds` times each, alternating.
+ *     (`fs.copyFile`), and against that copy synced (`merge` syncs its file
+ *     before it names it, as every snapshot file is), `--rounds` times each,
+ *     in a rotating order.
  * Medians with min–max; the goals beside them.
  *
  *   npm run bench:incremental                         (1 GiB, 5 fulls, 10 links, 5 rounds)
@@ -26,12 +30,13 @@
  */
 import { randomFillSync } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { copyFile, rm } from 'node:fs/promises';
+import { copyFile, open, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { lastValueFrom, filter } from 'rxjs';
-import { FileSink, PagedMemory, restore, snapshot, type DoneEvent, type SnapshotStats } from '../src';
+import { FileSink, merge, PagedMemory, restore, snapshot, type DoneEvent, type SnapshotStats } from '../src';
+import { DiscardSink } from '../src/sim/DiscardSink';
 import { median, printTable } from './support';
 import type { WriterCommand, WriterReply } from './incremental/writer';
 
@@ -48,7 +53,15 @@ const PAGE = 4096;
 /** The share of pages written between two snapshots. */
 const WRITTEN = 0.01;
 
-type Mergeable = (files: readonly string[], out: string) => Promise<unknown>;
+/** Nanoseconds per write, as the writer thread measured them. */
+interface Tracking {
+  readonly firstNs: number;
+  readonly againNs: number;
+  readonly plainNs: number;
+  readonly loadNs: number;
+  readonly storeNs: number;
+}
+
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bgsnap-incremental-'));
@@ -61,10 +74,12 @@ async function main(): Promise<void> {
     workerData: { handle: memory.share() },
     execArgv: ['--require', 'ts-node/register/transpile-only'],
   });
+  let pending: { resolve: (reply: WriterReply) => void; reject: (error: unknown) => void } | undefined;
+  worker.on('message', (reply: WriterReply) => pending?.resolve(reply));
+  worker.on('error', (error) => pending?.reject(error));
   const ask = (command?: WriterCommand): Promise<WriterReply> =>
     new Promise((resolve, reject) => {
-      worker.once('message', resolve);
-      worker.once('error', reject);
+      pending = { resolve, reject };
       if (command !== undefined) worker.postMessage(command);
     });
   try {
@@ -95,15 +110,23 @@ async function main(): Promise<void> {
       links.push({ stats, fileBytes: statSync(file).size, writtenPages: pages.length });
     }
 
-    // Step 3: the writer's cost of tracking, no snapshot running: pages clean since the last link.
-    const tracking: { firstNs: number; againNs: number; plainNs: number }[] = [];
-    for (let r = 0; r < ROUNDS; r++) {
-      const measured = await ask({ type: 'measure', pages: draw() });
-      if (measured.type === 'measured') tracking.push(measured);
-      // The pages written are clean again after a committed snapshot.
-      await take(memory, join(dir, 'scratch.bgsnap'), true);
-      await rm(join(dir, 'scratch.bgsnap'));
+    // Step 2b: the pipeline alone, into a sink that discards: full snapshots, then incremental
+    // ones (each after 1% of the pages were written); the chain above is done with.
+    const discardFull: number[] = [];
+    const discardIncremental: number[] = [];
+    for (let i = 0; i < FULLS; i++) discardFull.push((await take(memory, undefined, false)).durationMs);
+    for (let i = 0; i < LINKS; i++) {
+      await ask({ type: 'write', pages: draw(), seed });
+      discardIncremental.push((await take(memory, undefined, true)).durationMs);
     }
+
+    // Step 3: the writer's cost of tracking, no snapshot running (the pages stay in the caches).
+    const tracking: Tracking[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const measured = await ask({ type: 'measure', pages: randomPages(memory.pageCount, 512, seed++), rounds: 201 });
+      if (measured.type === 'measured') tracking.push(measured);
+    }
+    memory.forgetSnapshots();
 
     // Step 4: restore of the chain against the base alone, alternating.
     const target = new PagedMemory({ pageSize: PAGE, blocks: [{ name: 'ram', size: memory.blocks[0]!.size }] });
@@ -119,49 +142,50 @@ async function main(): Promise<void> {
     }
 
     // Step 5: merge of the chain into one full file against copying the base file, alternating.
-    const merge = await loadMerge();
     const mergeMs: number[] = [];
     const copyMs: number[] = [];
-    if (merge !== undefined) {
+    const syncedCopyMs: number[] = [];
+    {
       for (let r = 0; r < ROUNDS; r++) {
-        const order = r % 2 === 0 ? ['copy', 'merge'] : ['merge', 'copy'];
-        for (const which of order) {
+        const kinds = ['copy', 'synced', 'merge'] as const;
+        for (let k = 0; k < kinds.length; k++) {
+          const which = kinds[(r + k) % kinds.length] as (typeof kinds)[number];
           const out = join(dir, `${which}.bgsnap`);
           const start = performance.now();
-          if (which === 'copy') await copyFile(chain[0] as string, out);
-          else await merge(chain, out);
-          (which === 'copy' ? copyMs : mergeMs).push(performance.now() - start);
+          if (which === 'merge') await merge(chain, out);
+          else await copyFile(chain[0] as string, out);
+          // A merged file is synced before it is named, as every snapshot file is: so is this copy.
+          if (which === 'synced') {
+            const handle = await open(out, 'r+');
+            await handle.sync();
+            await handle.close();
+          }
+          (which === 'copy' ? copyMs : which === 'synced' ? syncedCopyMs : mergeMs).push(performance.now() - start);
           await rm(out);
         }
       }
     }
 
-    report(fulls, links, tracking, { restoreBase, restoreChain, mergeMs, copyMs });
+    report(fulls, links, tracking, { restoreBase, restoreChain, mergeMs, copyMs, syncedCopyMs, discardFull, discardIncremental });
   } finally {
     await worker.terminate();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-/** One snapshot to `file`, unthrottled; its stats. */
-async function take(memory: PagedMemory, file: string, incremental: boolean): Promise<SnapshotStats> {
-  const done = await lastValueFrom(
-    snapshot(memory, new FileSink(file, { overwrite: true }), { incremental }).pipe(filter((e): e is DoneEvent => e.type === 'done')),
-  );
+/** One snapshot to `file`, unthrottled, or with no file into a sink that discards; its stats. */
+async function take(memory: PagedMemory, file: string | undefined, incremental: boolean): Promise<SnapshotStats> {
+  const sink = file === undefined ? new DiscardSink(16) : new FileSink(file, { overwrite: true });
+  const done = await lastValueFrom(snapshot(memory, sink, { incremental }).pipe(filter((e): e is DoneEvent => e.type === 'done')));
   return done.stats;
 }
 
-/** `merge` from the library, where this version has it. */
-async function loadMerge(): Promise<Mergeable | undefined> {
-  const lib = (await import('../src')) as unknown as { merge?: Mergeable };
-  return lib.merge;
-}
 
 function report(
   fulls: readonly SnapshotStats[],
   links: readonly { stats: SnapshotStats; fileBytes: number; writtenPages: number }[],
-  tracking: readonly { firstNs: number; againNs: number; plainNs: number }[],
-  timings: { restoreBase: number[]; restoreChain: number[]; mergeMs: number[]; copyMs: number[] },
+  tracking: readonly Tracking[],
+  timings: { restoreBase: number[]; restoreChain: number[]; mergeMs: number[]; copyMs: number[]; syncedCopyMs: number[]; discardFull: number[]; discardIncremental: number[] },
 ): void {
   const spread = (values: readonly number[], digits = 2): string =>
     values.length === 0 ? '-' : `${median(values).toFixed(digits)} (${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)})`;
@@ -175,21 +199,26 @@ function report(
   const againCost = tracking.map((t) => t.againNs - t.plainNs);
   const restoreRatio = timings.restoreChain.map((ms, i) => ms / (timings.restoreBase[i] as number));
   const mergeRatio = timings.mergeMs.map((ms, i) => ms / (timings.copyMs[i] as number));
+  const mergeSyncedRatio = timings.mergeMs.map((ms, i) => ms / (timings.syncedCopyMs[i] as number));
   console.log('\nsnapshots (ms)');
   printTable([
     ['', 'median (min–max)'],
     ['full snapshot', spread(fullMs, 1)],
     ['incremental snapshot', spread(linkMs, 1)],
     ['pages in an incremental', spread(links.map((l) => l.stats.totalPages), 0)],
+    ['full, into a sink that discards', spread(timings.discardFull, 1)],
+    ['incremental, into a sink that discards', spread(timings.discardIncremental, 1)],
     ['t0 pause, incremental (ms)', spread(pauses, 3)],
     ['t0 pause, full (ms)', spread(fulls.map((s) => s.t0PauseMs), 3)],
   ]);
-  console.log('\nwriter (ns per write, no snapshot running)');
+  console.log('\nwriter (ns per write, no snapshot running, 512 pages in the caches)');
   printTable([
     ['', 'median (min–max)'],
     ['first write to a clean page', spread(tracking.map((t) => t.firstNs), 1)],
-    ['next write to the same page', spread(tracking.map((t) => t.againNs), 1)],
+    ['write to a written page', spread(tracking.map((t) => t.againNs), 1)],
     ['plain store, no barrier', spread(tracking.map((t) => t.plainNs), 1)],
+    ['plain store after a load of the page state', spread(tracking.map((t) => t.loadNs), 1)],
+    ['  and a store per write to a dirty map', spread(tracking.map((t) => t.storeNs), 1)],
   ]);
   console.log('\nrestore and merge (ms)');
   printTable([
@@ -197,6 +226,7 @@ function report(
     ['restore, base alone', spread(timings.restoreBase, 0)],
     [`restore, base + ${links.length}`, spread(timings.restoreChain, 0)],
     ['copy the base file', spread(timings.copyMs, 0)],
+    ['copy the base file, then fsync', spread(timings.syncedCopyMs, 0)],
     [`merge base + ${links.length}`, spread(timings.mergeMs, 0)],
   ]);
   console.log('\ngoals');
@@ -205,11 +235,14 @@ function report(
     ['incremental file ÷ (written bytes + 64 KiB)', '≤ 1.05', spread(sizeRatio, 3), met(median(sizeRatio) <= 1.05)],
     ['  (file ÷ written bytes)', '', spread(overhead, 3), ''],
     ['full time ÷ incremental time', '≥ 50', spread(speedup, 1), met(median(speedup) >= 50)],
+    ['  the same, the pipeline alone (sink discards)', '', spread(timings.discardIncremental.map((ms) => median(timings.discardFull) / ms), 1), ''],
     ['t0 pause, incremental', '≤ 1 ms', spread(pauses, 3), met(median(pauses) <= 1)],
     ['first write to a clean page, over a written one', '≤ 2000 ns', spread(firstCost, 1), met(median(firstCost) <= 2000)],
     ['write to a written page, over a plain store', '≤ +10 ns', spread(againCost, 1), met(median(againCost) <= 10)],
+    ['  (a store per write to a dirty map, over a load and a store)', '', spread(tracking.map((t) => t.storeNs - t.loadNs), 1), ''],
     [`restore base + ${links.length} ÷ base alone`, '≤ 1.1', spread(restoreRatio, 3), met(restoreRatio.length > 0 && median(restoreRatio) <= 1.1)],
     [`merge base + ${links.length} ÷ copying the base`, '≤ 1.2', spread(mergeRatio, 3), met(mergeRatio.length > 0 && median(mergeRatio) <= 1.2)],
+    ['  (÷ copying the base, then fsync)', '', spread(mergeSyncedRatio, 3), ''],
   ]);
 }
 

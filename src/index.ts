@@ -65,6 +65,8 @@ export { verify } from './format/verify';
 export type { ChainVerifyFailed, ChainVerifyPassed, ChainVerifyReport, VerifyFailed, VerifyPassed, VerifyReport } from './format/verify';
 export { restore } from './format/restore';
 export type { RestoreLinkReport, RestoreReport } from './format/restore';
+export { merge } from './format/merge';
+export type { MergeLinkReport, MergeOptions, MergeReport } from './format/merge';
 export { ChainError, FileChangedError, FileExistsError, FileSinkError, FormatError, GeometryMismatchError } from './errors';
 export type { ChainProblem } from './errors';
 

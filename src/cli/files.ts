@@ -251,3 +251,10 @@ function s3Client(s3: S3, endpoint: string | undefined): InstanceType<S3['S3Clie
   const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
   return new s3.S3Client({ endpoint, forcePathStyle: true, region });
 }
+
+/** `snapshotInput` for each path, in order: the files of a chain, base first. */
+export async function snapshotInputs(paths: readonly string[], command: Command, endpoint: string | undefined): Promise<SnapshotInput[]> {
+  const inputs: SnapshotInput[] = [];
+  for (const path of paths) inputs.push(await snapshotInput(path, command, endpoint));
+  return inputs;
+}

@@ -19,3 +19,10 @@ export function bytesToUuid(bytes: Uint8Array): string {
 export function isNoId(bytes: Uint8Array): boolean {
   return bytes.every((b) => b === 0);
 }
+
+/** Whether `id` can be a snapshot's id: a UUID in lowercase hex, not all zero. */
+export function isSnapshotId(id: unknown): id is string {
+  if (typeof id !== 'string' || id !== id.toLowerCase()) return false;
+  const bytes = uuidToBytes(id);
+  return bytes !== undefined && !isNoId(bytes);
+}

@@ -6,6 +6,7 @@ import { chooseCodec, type Compression } from '../compression/choose';
 import type { Codec } from '../compression/Codec';
 import { RecordEncoder } from '../format/encode';
 import { checkCapacity } from './checkCapacity';
+import { CloseSignal } from './CloseSignal';
 import type { PageRun, SnapshotHeader, Sink, SinkCallback } from './Sink';
 import { writeAll, type FileSinkFs } from './writeAll';
 
@@ -134,11 +135,8 @@ export class FileSink implements Sink {
   private committed = false;
   /** `abort()` came during the end, before the commit point; the end sees it at its next step. */
   private abortRequested = false;
-  private readonly closed: Promise<void>;
-  /** `closed`, never rejecting: what `abort()` returns. */
-  private readonly settled: Promise<void>;
-  private resolveClosed: () => void = () => undefined;
-  private rejectClosed: (error: Error) => void = () => undefined;
+  /** When the output is in place or removed. */
+  private readonly signal = new CloseSignal();
 
   constructor(path: string, options: FileSinkOptions = {}) {
     if (typeof path !== 'string' || path.length === 0) throw new OptionError('path', 'a non-empty file path', path);
@@ -152,14 +150,6 @@ export class FileSink implements Sink {
     this.codec = chooseCodec(options.compression);
     this.path = path;
     this.tempPath = join(dirname(path), `.${basename(path)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
-    this.closed = new Promise((resolve, reject) => {
-      this.resolveClosed = resolve;
-      this.rejectClosed = reject;
-    });
-    this.settled = this.closed.then(
-      () => undefined,
-      () => undefined,
-    );
   }
 
   /** Bytes of the stream made so far: the header and the records encoded (see `Sink.storedBytes`). */
@@ -185,7 +175,7 @@ export class FileSink implements Sink {
    * the end reported the same error).
    */
   whenClosed(): Promise<void> {
-    return this.closed;
+    return this.signal.closed;
   }
 
   start(header: SnapshotHeader): void {
@@ -260,15 +250,15 @@ export class FileSink implements Sink {
    * never rejects (`whenClosed()` reports what could not be cleaned up).
    */
   abort(_reason?: unknown): Promise<void> {
-    if (this.current === 'ended' || this.current === 'aborted') return this.settled;
+    if (this.current === 'ended' || this.current === 'aborted') return this.signal.settled;
     if (this.current === 'ending') {
       // The end sees the abort at its next step and cleans up itself, unless the file has its name.
       if (!this.committed) this.abortRequested = true;
-      return this.settled;
+      return this.signal.settled;
     }
     this.current = 'aborted';
     void this.discard();
-    return this.settled;
+    return this.signal.settled;
   }
 
   private queueFlush(): void {
@@ -355,8 +345,8 @@ export class FileSink implements Sink {
       problem ??= new FileSinkError('syncDirectory', true, this.path, undefined, error);
     }
     this.current = 'ended';
-    if (problem === undefined) return this.resolveClosed();
-    this.rejectClosed(problem);
+    if (problem === undefined) return this.signal.resolve();
+    this.signal.reject(problem);
     throw problem;
   }
 
@@ -439,8 +429,8 @@ export class FileSink implements Sink {
         }
       }
     } finally {
-      if (problem === undefined) this.resolveClosed();
-      else this.rejectClosed(problem);
+      if (problem === undefined) this.signal.resolve();
+      else this.signal.reject(problem);
     }
   }
 }

@@ -12,6 +12,7 @@ import { chooseCodec, type Compression } from '../compression/choose';
 import type { Codec } from '../compression/Codec';
 import { RecordEncoder } from '../format/encode';
 import { checkCapacity } from './checkCapacity';
+import { CloseSignal } from './CloseSignal';
 import type { PageRun, SnapshotHeader, Sink, SinkCallback } from './Sink';
 
 const MiB = 1024 * 1024;
@@ -146,10 +147,8 @@ export class S3Sink implements Sink {
   private abortRequested = false;
   private committed = false;
   private cleanup: Promise<void> | undefined;
-  private readonly closed: Promise<void>;
-  private readonly settled: Promise<void>;
-  private resolveClosed: () => void = () => undefined;
-  private rejectClosed: (error: Error) => void = () => undefined;
+  /** When the output is in place or removed. */
+  private readonly signal = new CloseSignal();
 
   constructor(options: S3SinkOptions) {
     if (typeof options !== 'object' || options === null) throw new OptionError('options', 'an object', options);
@@ -177,14 +176,6 @@ export class S3Sink implements Sink {
     this.partsInFlight = partsInFlight;
     this.overwrite = overwrite;
     this.codec = chooseCodec(options.compression);
-    this.closed = new Promise((resolve, reject) => {
-      this.resolveClosed = resolve;
-      this.rejectClosed = reject;
-    });
-    this.settled = this.closed.then(
-      () => undefined,
-      () => undefined,
-    );
   }
 
   /** Bytes of the stream made so far: the header and the records encoded (see `Sink.storedBytes`). */
@@ -217,7 +208,7 @@ export class S3Sink implements Sink {
    * when the upload could not be aborted (its `uploadId` names it).
    */
   whenClosed(): Promise<void> {
-    return this.closed;
+    return this.signal.closed;
   }
 
   start(header: SnapshotHeader): void {
@@ -272,17 +263,17 @@ export class S3Sink implements Sink {
    * (`whenClosed()` reports an abort that failed).
    */
   abort(reason?: unknown): Promise<void> {
-    if (this.current === 'ended' || this.current === 'aborted') return this.settled;
+    if (this.current === 'ended' || this.current === 'aborted') return this.signal.settled;
     if (this.current === 'ending') {
       // The end sees it before it commits; once CompleteMultipartUpload is sent, the object stays.
       this.abortRequested = true;
       this.fail(reason instanceof Error ? reason : new Error('S3Sink aborted'));
-      return this.settled;
+      return this.signal.settled;
     }
     this.current = 'aborted';
     this.fail(reason instanceof Error ? reason : new Error('S3Sink aborted'));
     void this.discard();
-    return this.settled;
+    return this.signal.settled;
   }
 
   private async prepare(): Promise<void> {
@@ -466,7 +457,7 @@ export class S3Sink implements Sink {
     this.ending = undefined;
     if (error === undefined) {
       this.current = 'ended';
-      this.resolveClosed();
+      this.signal.resolve();
     }
     done?.(error);
   }
@@ -489,14 +480,14 @@ export class S3Sink implements Sink {
       await this.prepared?.catch(() => undefined);
       await this.idle();
       const uploadId = this.uploadId;
-      if (uploadId === undefined) return this.resolveClosed();
+      if (uploadId === undefined) return this.signal.resolve();
       try {
         await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.key, UploadId: uploadId }));
-        this.resolveClosed();
+        this.signal.resolve();
       } catch (error) {
         const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-        if (status === 404) this.resolveClosed();
-        else this.rejectClosed(new ObjectSinkError('AbortMultipartUpload', this.bucket, this.key, uploadId, error));
+        if (status === 404) this.signal.resolve();
+        else this.signal.reject(new ObjectSinkError('AbortMultipartUpload', this.bucket, this.key, uploadId, error));
       }
     })();
     return this.cleanup;
