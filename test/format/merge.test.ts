@@ -147,3 +147,19 @@ it('merges with memory bounded well below the base size', async () => {
   }
   expect(peak).toBeLessThan(48 * 2 ** 20);
 }, 60_000);
+
+it('writes a compressed full snapshot with compression: zstd, which restores as the plain one', async () => {
+  const out = dir.file('merged-zstd.bgsnap');
+  const report = await merge(chain, out, { compression: 'zstd' });
+  expect(report.header.codec).toBe('zstd');
+  const checked = await verify(out);
+  expect(checked.ok).toBe(true);
+  expect(checked.compressedRecords).toBeGreaterThan(0);
+  expect(checked.storedDataBytes).toBeLessThan(checked.dataBytes);
+  const fromChain = blankMemory();
+  await restore(chain, fromChain);
+  const fromMerged = blankMemory();
+  await restore(out, fromMerged);
+  expect(Buffer.compare(image(fromMerged), image(fromChain))).toBe(0);
+  await expect(merge(chain, dir.file('merged-lz4.bgsnap'), { compression: 'lz4' as 'zstd' })).rejects.toThrow(/compression/);
+});
