@@ -167,3 +167,18 @@ it('refuses a frame that is not zstd, at its record', async () => {
   expect(report.problems[0].offset).toBe(recordAt);
   expect(report.problems[0].found).toMatch(/^a corrupt zstd frame/);
 });
+
+it('refuses two frames, and a frame that decodes long, at the record', async () => {
+  const two = fileWithFrame('two.snap', (data) => Buffer.concat([compress(data.subarray(0, 2048)), compress(data.subarray(2048))]));
+  const long = fileWithFrame('long.snap', (data) => compress(Buffer.concat([data, data.subarray(0, 512)])));
+  for (const [{ file, recordAt }, found] of [
+    [two, /^a corrupt zstd frame/],
+    [long, /^a zstd frame of 4608 bytes$/],
+  ] as const) {
+    const report = await verify(file);
+    expect(report.ok).toBe(false);
+    if (report.ok) continue;
+    expect(report.problems[0].offset).toBe(recordAt);
+    expect(report.problems[0].found).toMatch(found);
+  }
+});
