@@ -3,21 +3,23 @@
  * against uploading the same bytes with the SDK alone.
  *
  * The server (@20minutes/s3rver, as in the tests) runs in a child process,
- * storing objects in a temporary folder. Each round, alternating which goes
+ * storing objects in a temporary folder under `--store` (/dev/shm where
+ * there is one: memory, so that the disk's own noise stays out). Each round, alternating which goes
  * first:
  *   - snapshot: a 1 GiB PagedMemory (4 KiB pages, every page non-zero, no
  *     writers, storage none) into S3Sink (8 MiB parts, 4 in flight);
  *   - SDK alone: the same number of bytes as that object, from memory, in a
  *     multipart upload of 8 MiB parts with 4 UploadPart calls in flight
  *     (CreateMultipartUpload, UploadPart, CompleteMultipartUpload), each
- *     part copied into a buffer of its own first, as the sink copies.
+ *     part copied first into its upload's buffer (one per upload in
+ *     flight, reused), as the sink copies into its part buffers.
  * Before each run the server's earlier writes are flushed (`sync`). The
  * ratio is snapshot time ÷ SDK time per round; median (min–max). The
  * memory bound: the sink's peak part buffers against partsInFlight ×
  * partBytes, and the process's peak RSS above the memory itself.
  *
  *   npm run bench:s3                     (1 GiB, 5 rounds)
- *   npm run bench:s3 -- --gib 0.25 --rounds 3
+ *   npm run bench:s3 -- --gib 0.25 --rounds 3 --store /tmp
  */
 import {
   CompleteMultipartUploadCommand,
@@ -30,7 +32,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { execSync, spawn } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
-import { cpus, loadavg } from 'node:os';
+import { existsSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { lastValueFrom } from 'rxjs';
@@ -49,10 +52,13 @@ const ROUNDS = Number(option('rounds', '5'));
 const PART_BYTES = 8 * MiB;
 const PARTS_IN_FLIGHT = 4;
 const BUCKET = 'bench';
+/** Where the server stores objects: memory by default, so that the disk's own noise stays out of the ratio. */
+const STORE = option('store', existsSync('/dev/shm') ? '/dev/shm' : tmpdir());
 
 async function startServer(): Promise<{ endpoint: string; stop(): void }> {
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(__dirname, 's3', 'server.ts')], {
     stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, TMPDIR: STORE },
   });
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout }).once('line', resolve);
@@ -76,17 +82,19 @@ async function sdkUpload(client: S3Client, key: string, source: Uint8Array, leng
   const parts: CompletedPart[] = [];
   let next = 0;
   const count = Math.ceil(length / PART_BYTES);
+  // Each of the uploads in flight has a part buffer of its own, reused, as the sink's are.
   const worker = async (): Promise<void> => {
+    const buffer = Buffer.allocUnsafe(PART_BYTES);
     while (next < count) {
       const n = next++;
       const start = n * PART_BYTES;
       // The part's bytes, copied; past the end of the memory (the object's framing), from its start again.
-      const body = Buffer.allocUnsafe(Math.min(PART_BYTES, length - start));
+      const body = buffer.subarray(0, Math.min(PART_BYTES, length - start));
       for (let at = 0; at < body.length; ) {
         const from = (start + at) % source.length;
-        const n = Math.min(body.length - at, source.length - from);
-        body.set(source.subarray(from, from + n), at);
-        at += n;
+        const take = Math.min(body.length - at, source.length - from);
+        body.set(source.subarray(from, from + take), at);
+        at += take;
       }
       const answer = await client.send(new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId, PartNumber: n + 1, Body: body }));
       parts[n] = { ETag: answer.ETag, PartNumber: n + 1 };
@@ -113,7 +121,7 @@ async function main(): Promise<void> {
   const rssBase = process.memoryUsage().rss;
   let rssPeak = rssBase;
   const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 20);
-  console.log(`bench/s3: ${GIB} GiB, ${ROUNDS} rounds, parts of ${PART_BYTES / MiB} MiB, ${PARTS_IN_FLIGHT} in flight; ${cpus().length} × ${cpus()[0]?.model ?? '?'}, Node ${process.versions.node}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(`bench/s3: ${GIB} GiB, ${ROUNDS} rounds, objects in ${STORE}, parts of ${PART_BYTES / MiB} MiB, ${PARTS_IN_FLIGHT} in flight; ${cpus().length} × ${cpus()[0]?.model ?? '?'}, Node ${process.versions.node}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const rows: (string | number)[][] = [['round', 'first', 'snapshot s', 'SDK alone s', 'ratio', 'object bytes', 'sink peak part MiB']];
   const ratios: number[] = [];
   const snapSeconds: number[] = [];

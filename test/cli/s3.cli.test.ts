@@ -104,6 +104,16 @@ it('says how to install the SDK when it is missing', async () => {
   const r = await bgsnap(['verify', url, ...endpoint()], { NODE_OPTIONS: `--require ${hook}` });
   expect(r.code).toBe(1);
   expect(r.stderr).toBe('error: s3:// locations need the AWS SDK for JavaScript, which is not installed: npm install @aws-sdk/client-s3\n');
+  // The package's main entry loads without it; bgsnap/s3 says what is missing.
+  const load = (entry: string) =>
+    new Promise<string>((resolve) => {
+      const child = spawn(process.execPath, ['--require', hook, '-e', `try { require(${JSON.stringify(entry)}); console.log('loaded') } catch (e) { console.log(e.message) }`]);
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('close', () => resolve(out.trim()));
+    });
+  expect(await load(join(root, 'dist', 'index.js'))).toBe('loaded');
+  expect(await load(join(root, 'dist', 's3', 'index.js'))).toMatch(/Cannot find module @aws-sdk\/client-s3/);
   // Files still work without it.
   const local = await bgsnap(['run', '--ram', '16MiB', '--storage', 'nvme', '--out', 'local.bgsnap', '--compress', 'zstd'], { NODE_OPTIONS: `--require ${hook}` });
   expect(local.code).toBe(0);
