@@ -1,8 +1,8 @@
 // Memory: the contract and the SharedArrayBuffer implementation.
 export { PagedMemory } from './memory/PagedMemory';
 export type { PagedMemoryOptions, MemoryBlock, ShareOptions } from './memory/PagedMemory';
-export { PageState, isProtected } from './memory/contract';
-export type { BlockInfo, FaultHandler, ProtectOptions, ProtectionSession, SnapshotMemory } from './memory/contract';
+export { PageState, blocksWrites, isProtected } from './memory/contract';
+export type { BlockInfo, FaultHandler, LoadSession, ProtectOptions, ProtectionSession, SnapshotMemory } from './memory/contract';
 
 // Writer threads: a shared memory's handle, attached to from a worker.
 export { attachMemory } from './threads/attachMemory';
@@ -72,8 +72,11 @@ export {
   CancelledError,
   CutViolationError,
   ForeignBufferError,
+  LoadAbortedError,
   OptionError,
   OutOfBlockError,
+  PageNotLoadedError,
+  RestoreInProgressError,
   SaverThreadWriteError,
   SimulationStalledError,
   SinkError,
