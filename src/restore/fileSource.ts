@@ -1,0 +1,235 @@
+import { readSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { crc32 } from 'node:zlib';
+import { defer, from, type Observable } from 'rxjs';
+import { FormatError, GeometryMismatchError } from '../errors';
+import type { BlockInfo } from '../memory/contract';
+import type { SnapshotFileHeader } from '../format/decodeHeader';
+import { RECORD_TAG, Record, RecordFlags, TRAILER_TAG, Trailer, VIA_CODES, readU64, zeroMapBytes } from '../format/layout';
+import { hex, hex32 } from '../format/problems';
+import { readSnapshot } from '../format/reader';
+import type { LoadedRun, PageSource, SourceGeometry } from './PageSource';
+import { RecordTable } from './RecordTable';
+
+/** Bytes read for a header: enough for most, small next to any snapshot. */
+const HEADER_READ_BYTES = 4096;
+/** Record headers looked at per turn of the scan before it yields. */
+const SCAN_SLICE = 4096;
+
+interface OpenFile {
+  readonly path: string;
+  readonly handle: FileHandle;
+  readonly size: number;
+  readonly header: SnapshotFileHeader;
+}
+
+/**
+ * Snapshot files as a `PageSource`, base first (a page comes from the newest
+ * file that holds it). The record table comes from one scan of the record
+ * headers (version 1 files have no page index): one small positional read
+ * per record, in slices between event-loop turns. Reads coalesce adjacent
+ * records of one file into one read; each record is checked against its crc
+ * before its pages are handed over.
+ */
+export function fileSource(paths: readonly string[]): PageSource {
+  let files: OpenFile[] = [];
+  let closed = false;
+  // Records by table number: their file and offset.
+  const fileOf: number[] = [];
+  const offsets: number[] = [];
+  let table: RecordTable | undefined;
+
+  const openAll = async (): Promise<SourceGeometry> => {
+    if (paths.length === 0) throw new FormatError(0, 'at least one snapshot file', 'none');
+    for (const path of paths) {
+      const handle = await open(path, 'r');
+      if (closed) {
+        await handle.close();
+        break;
+      }
+      try {
+        const { size } = await handle.stat();
+        const head = await readSnapshot(handle, path, size, { chunkBytes: HEADER_READ_BYTES });
+        files.push({ path, handle, size, header: head.header });
+      } catch (error) {
+        await handle.close();
+        throw error;
+      }
+    }
+    const first = (files[0] as OpenFile).header;
+    // Every link has the base's geometry.
+    files.forEach((f, i) => {
+      if (f.header.pageSize !== first.pageSize) throw new GeometryMismatchError(`files[${i}].pageSize`, f.header.pageSize, first.pageSize);
+      f.header.blocks.forEach((b, j) => {
+        const base = first.blocks[j];
+        if (base === undefined || base.name !== b.name || base.size !== b.size) throw new GeometryMismatchError(`files[${i}].blocks[${j}]`, b.name, base?.name);
+      });
+    });
+    return { pageSize: first.pageSize, blocks: first.blocks.map(({ name, size }) => ({ name, size })) };
+  };
+
+  const scanAll = async (): Promise<RecordTable> => {
+    const first = (files[0] as OpenFile).header;
+    const blocks = first.blocks;
+    const last = blocks[blocks.length - 1] as BlockInfo;
+    const t = new RecordTable(last.firstPage + last.pages);
+    const fixed = Buffer.alloc(Math.max(Record.fixedSize, Trailer.size));
+    for (let f = 0; f < files.length; f++) {
+      const file = files[f] as OpenFile;
+      const fd = file.handle.fd;
+      let at = file.header.byteLength;
+      let records = 0;
+      let pages = 0;
+      for (let n = 0; ; n++) {
+        if (n % SCAN_SLICE === SCAN_SLICE - 1) await new Promise((resolve) => setImmediate(resolve));
+        if (closed) throw new FormatError(at, 'an open file', 'a closed source');
+        const got = readSync(fd, fixed, 0, Record.fixedSize, at);
+        if (got < 4) throw new FormatError(at, "a record (tag 'PAGE') or the trailer (tag 'TRLR')", 'the end of the file');
+        const tag = fixed.readUInt32LE(0);
+        if (tag === TRAILER_TAG) {
+          checkTrailer(fd, fixed, at, file, records, pages);
+          break;
+        }
+        if (tag !== RECORD_TAG) throw new FormatError(at, "a record (tag 'PAGE') or the trailer (tag 'TRLR')", `the bytes ${hex(fixed.subarray(0, 4))}`);
+        if (got < Record.fixedSize) throw new FormatError(at, `the fixed part of a record: ${Record.fixedSize} bytes, to byte ${at + Record.fixedSize}`, `the end of the file at byte ${file.size}`);
+        const { block, page, count, length } = recordFields(fixed, at, file.header);
+        if (at + length > file.size) throw new FormatError(at, `a record: ${length} bytes, to byte ${at + length}`, `the end of the file at byte ${file.size}`);
+        const r = t.add((blocks[block] as BlockInfo).firstPage + page, count, length);
+        fileOf[r] = f;
+        offsets[r] = at;
+        records++;
+        pages += count;
+        at += length;
+      }
+    }
+    table = t;
+    return t;
+  };
+
+  const readRuns = async (records: readonly number[]): Promise<LoadedRun[]> => {
+    const t = table as RecordTable;
+    // Step 1: adjacent records of one file, one read each, all at once.
+    const groups: number[][] = [];
+    for (const r of records) {
+      const g = groups[groups.length - 1];
+      const prev = g?.[g.length - 1];
+      if (g !== undefined && prev !== undefined && fileOf[prev] === fileOf[r] && (offsets[prev] as number) + t.byteLength(prev) === offsets[r]) g.push(r);
+      else groups.push([r]);
+    }
+    const read = await Promise.all(
+      groups.map(async (g) => {
+        const file = files[fileOf[g[0] as number] as number] as OpenFile;
+        const start = offsets[g[0] as number] as number;
+        const lastR = g[g.length - 1] as number;
+        const bytes = Buffer.allocUnsafe((offsets[lastR] as number) + t.byteLength(lastR) - start);
+        for (let done = 0; done < bytes.length; ) {
+          const { bytesRead } = await file.handle.read(bytes, done, bytes.length - done, start + done);
+          if (bytesRead === 0) throw new FormatError(start + done, `a record: to byte ${start + bytes.length}`, `the end of the file at byte ${start + done}`);
+          done += bytesRead;
+        }
+        return { g, file, start, bytes };
+      }),
+    );
+    // Step 2: each record checked against its crc, then cut into runs.
+    const runs: LoadedRun[] = [];
+    for (const { g, file, start, bytes } of read) {
+      for (const r of g) {
+        const at = offsets[r] as number;
+        const rec = bytes.subarray(at - start, at - start + t.byteLength(r));
+        pushRuns(runs, rec, at, r, t.first(r), t.count(r), file.header.pageSize);
+      }
+    }
+    return runs;
+  };
+
+  return {
+    geometry: () => defer(() => from(openAll())),
+    table: () => defer(() => from(scanAll())),
+    read: (records): Observable<readonly LoadedRun[]> => defer(() => from(readRuns(records))),
+    close: () => {
+      if (closed) return;
+      closed = true;
+      const open = files;
+      files = [];
+      // A handle closes once the reads in flight on it are done.
+      for (const f of open) void f.handle.close().catch(() => undefined);
+    },
+  };
+}
+
+/** A record's fixed fields, each within range, as `readSnapshot` checks them. */
+function recordFields(fixed: Buffer, at: number, header: SnapshotFileHeader): { block: number; page: number; count: number; length: number } {
+  const { blocks, pageSize } = header;
+  const block = fixed.readUInt32LE(Record.block);
+  const info = blocks[block];
+  if (info === undefined) throw new FormatError(at + Record.block, `a block index below ${blocks.length}`, String(block));
+  const page = readU64(fixed, Record.page);
+  const count = fixed.readUInt32LE(Record.count);
+  if (page === undefined || count < 1 || page + count > info.pages) {
+    throw new FormatError(at + Record.page, `pages within block ${JSON.stringify(info.name)} (pages 0 to ${info.pages - 1})`, page === undefined ? 'a first page above 2^53' : `${count} pages from page ${page}`);
+  }
+  const flags = fixed.readUInt8(Record.flags);
+  if ((flags & ~RecordFlags.zeroMap) !== 0) throw new FormatError(at + Record.flags, 'record flags 0 or 1', String(flags));
+  if (VIA_CODES[fixed.readUInt8(Record.via)] === undefined) throw new FormatError(at + Record.via, 'a via code 0, 1 or 2', String(fixed.readUInt8(Record.via)));
+  const reserved = fixed.readUInt16LE(Record.reserved);
+  if (reserved !== 0) throw new FormatError(at + Record.reserved, 'reserved bytes 0', String(reserved));
+  const mapBytes = (flags & RecordFlags.zeroMap) !== 0 ? zeroMapBytes(count) : 0;
+  const payload = fixed.readUInt32LE(Record.payloadLength);
+  const stored = payload - mapBytes;
+  const maxStored = mapBytes === 0 ? count : count - 1;
+  if (stored < 0 || stored % pageSize !== 0 || (mapBytes === 0 && stored !== count * pageSize) || stored > maxStored * pageSize) {
+    throw new FormatError(
+      at + Record.payloadLength,
+      mapBytes === 0 ? `a payload of ${count * pageSize} bytes (${count} pages)` : `a payload of a ${mapBytes}-byte zero map and up to ${maxStored} pages of ${pageSize} bytes`,
+      `${payload} bytes`,
+    );
+  }
+  return { block, page, count, length: Record.fixedSize + payload + Record.crcSize };
+}
+
+/** The trailer's crc and counts against the records scanned (its stream checksum needs every record: left to `verify`). */
+function checkTrailer(fd: number, into: Buffer, at: number, file: OpenFile, records: number, pages: number): void {
+  const got = readSync(fd, into, 0, Trailer.size, at);
+  if (got < Trailer.size) throw new FormatError(at, `the trailer: ${Trailer.size} bytes, to byte ${at + Trailer.size}`, `the end of the file at byte ${at + got}`);
+  const stored = into.readUInt32LE(Trailer.crc);
+  const computed = crc32(into.subarray(0, Trailer.crc));
+  if (stored !== computed) throw new FormatError(at, `a trailer whose crc32 (stored at byte ${at + Trailer.crc}) is 0x${hex32(stored)}`, `crc32 0x${hex32(computed)}`);
+  if (readU64(into, Trailer.records) !== records) throw new FormatError(at + Trailer.records, `a record count of ${records}, as read`, String(readU64(into, Trailer.records)));
+  if (readU64(into, Trailer.pages) !== pages) throw new FormatError(at + Trailer.pages, `a page count of ${pages}, as read`, String(readU64(into, Trailer.pages)));
+  if (at + Trailer.size !== file.size) throw new FormatError(at + Trailer.size, 'the end of the file after the trailer', `more bytes (the file goes on past byte ${at + Trailer.size})`);
+}
+
+/** Checks one record (`rec`, at file offset `at`) against its crc and zero map, and adds its runs. */
+function pushRuns(runs: LoadedRun[], rec: Buffer, at: number, record: number, first: number, count: number, pageSize: number): void {
+  const crcAt = rec.length - Record.crcSize;
+  const storedCrc = rec.readUInt32LE(crcAt);
+  const computed = crc32(rec.subarray(0, crcAt));
+  if (storedCrc !== computed) throw new FormatError(at, `a record whose crc32 (stored at byte ${at + crcAt}) is 0x${hex32(storedCrc)}`, `crc32 0x${hex32(computed)}`);
+  const mapBytes = (rec.readUInt8(Record.flags) & RecordFlags.zeroMap) !== 0 ? zeroMapBytes(count) : 0;
+  const map = rec.subarray(Record.fixedSize, Record.fixedSize + mapBytes);
+  const data = rec.subarray(Record.fixedSize + mapBytes, crcAt);
+  if (mapBytes === 0) {
+    runs.push({ record, first, count, data });
+    return;
+  }
+  const isZero = (i: number): boolean => (((map[i >>> 3] as number) >>> (i & 7)) & 1) === 1;
+  let zeros = 0;
+  for (let i = 0; i < count; i++) if (isZero(i)) zeros++;
+  const padding = count % 8 === 0 ? 0 : (map[mapBytes - 1] as number) >>> (count % 8);
+  if (padding !== 0) throw new FormatError(at + Record.fixedSize + mapBytes - 1, 'zero-map padding bits 0', `0x${padding.toString(16)}`);
+  if (zeros === 0 || data.length !== (count - zeros) * pageSize) {
+    throw new FormatError(at + Record.fixedSize, `a zero map with at least one bit set, and ${data.length / pageSize} pages stored`, `${zeros} zero pages of ${count}`);
+  }
+  let stored = 0;
+  for (let i = 0; i < count; ) {
+    const zero = isZero(i);
+    let j = i + 1;
+    while (j < count && isZero(j) === zero) j++;
+    if (zero) runs.push({ record, first: first + i, count: j - i, data: null });
+    else {
+      runs.push({ record, first: first + i, count: j - i, data: data.subarray(stored * pageSize, (stored + j - i) * pageSize) });
+      stored += j - i;
+    }
+    i = j;
+  }
+}
