@@ -13,6 +13,8 @@ export interface ArraySourceOptions {
   readonly latency?: number;
   /** Frames until the record table is known. @default 0 */
   readonly tableDelay?: number;
+  /** Per record, the image its bytes come from (an older link's, say); `image` when absent. */
+  readonly recordImages?: readonly (Uint8Array | undefined)[];
   /** Records whose read fails with a FormatError. */
   readonly corrupt?: ReadonlySet<number>;
 }
@@ -42,7 +44,7 @@ export class ArraySource implements PageSource {
   }
 
   read(records: readonly number[]): Observable<readonly LoadedRun[]> {
-    const { latency = 5, scheduler, image, pageSize, corrupt } = this.options;
+    const { latency = 5, scheduler, image, pageSize, corrupt, recordImages } = this.options;
     this.reads.push([...records]);
     return timer(latency, scheduler).pipe(
       map(() => {
@@ -51,7 +53,8 @@ export class ArraySource implements PageSource {
         this.lastDone = records;
         return records.map((r) => {
           const [first, count] = this.options.records[r] as readonly [number, number];
-          return { record: r, first, count, data: image.slice(first * pageSize, (first + count) * pageSize) };
+          const from = recordImages?.[r] ?? image;
+          return { record: r, first, count, data: from.slice(first * pageSize, (first + count) * pageSize) };
         });
       }),
     );
