@@ -42,6 +42,8 @@ export class LoadRun {
   private cursor = 0;
   private faultReads = 0;
   private inFlight = 0;
+  /** Reads in flight that serve no fault: at most `reads − 1`, so a fault always finds a credit free. */
+  private backgroundReads = 0;
   /** Pages in the batch being made (`batchWeight`), to tell an empty batch. */
   private batchPages = 0;
   private readonly wake$ = new Subject<void>();
@@ -129,6 +131,8 @@ export class LoadRun {
     };
     const background: PullSource<Job> = (room) => {
       const records = this.records;
+      // A batch that holds no fault yet (room is the whole batch) keeps a credit free for faults.
+      if (room === this.batchPages && reads > 1 && this.backgroundReads >= reads - 1) return undefined;
       while (this.cursor < records.length && records[this.cursor] !== Rec.Idle) this.cursor++;
       const r = this.cursor;
       if (r === records.length) return undefined;
@@ -184,6 +188,7 @@ export class LoadRun {
     const table = this.table as RecordTable;
     this.inFlight++;
     if (fault) this.faultReads++;
+    else this.backgroundReads++;
     this.stats.reads++;
     for (const r of records) this.stats.bytesRead += table.byteLength(r);
     let loaded = 0;
@@ -205,6 +210,7 @@ export class LoadRun {
         for (const r of records) this.records[r] = Rec.Done;
         this.inFlight--;
         if (fault) this.faultReads--;
+        else this.backgroundReads--;
         this.subscriber.next({ type: 'loaded', records: records.length, pages: loaded, via: fault ? 'fault' : 'background', at: this.options.scheduler.now() });
         this.credits$.next();
       },

@@ -4,7 +4,9 @@ import { eventLoopScheduler } from '../scheduling/eventLoopScheduler';
 
 export interface RestoreLiveOptions {
   /**
-   * Reads of the source in flight at once: the storage credits.
+   * Reads of the source in flight at once: the storage credits. With more
+   * than one, the background pass takes at most `reads − 1` of them, so a
+   * fault always finds one free.
    * @default 4
    */
   readonly reads?: number;

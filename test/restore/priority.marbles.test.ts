@@ -54,16 +54,17 @@ describe('restoreLive priorities', () => {
     expect(memory.read('ram', 3 * PAGE, 1)).toEqual(W);
   }));
 
-  // Rule: while a fault waits (queued or being read) reads are cut to `faultRunBytes`;
-  // once none waits they grow back to `runBytes`.
+  // Rule: the background pass keeps one credit free, so a fault is read at once; while a
+  // fault waits (queued or being read) reads are cut to `faultRunBytes`; once none waits
+  // they grow back to `runBytes`.
   it('backs off while faults wait', marbles((m) => {
     const memory = memoryOf(16);
     const source = numberedSource(16, m.scheduler);
     m.hot('   --w').subscribe(() => void memory.write('ram', 15 * PAGE, W));
     const events$ = restoreLive(source, memory, { reads: 2, runBytes: 4 * PAGE, faultRunBytes: PAGE, scheduler: m.scheduler });
     m.expect(events$.pipe(reads(source))).toBeObservable(
-      '       -----(ab)-(cd)-(efg|)',
-      { a: 'b:0,1,2,3', b: 'b:4,5,6,7', c: 'f:15', d: 'b:8', e: 'b:9,10,11,12', f: 'b:13,14', g: 'done' },
+      '       -----a-b--c----d----e----(fg|)',
+      { a: 'b:0,1,2,3', b: 'f:15', c: 'b:4', d: 'b:5,6,7,8', e: 'b:9,10,11,12', f: 'b:13,14', g: 'done' },
     );
   }));
 });
