@@ -104,7 +104,7 @@ export { VirtualClock } from './sim/VirtualClock';
 // Live restore: writers resume before the image is loaded, touched pages first.
 export { restoreLive } from './restore/restoreLive';
 export type { RestoreLiveOptions } from './restore/options';
-export type { LoadedEvent, RestoreDoneEvent, RestoreEvent, RestoreFaultEvent, RestoreProgressEvent, RestoreStartedEvent, RestoreStats } from './restore/events';
+export type { IndexedEvent, LoadedEvent, RestoreDoneEvent, RestoreEvent, RestoreFaultEvent, RestoreProgressEvent, RestoreStartedEvent, RestoreStats } from './restore/events';
 export type { LoadedRun, PageSource, SourceGeometry } from './restore/PageSource';
 export { RecordTable } from './restore/RecordTable';
 export { fileSource } from './restore/fileSource';

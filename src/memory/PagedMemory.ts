@@ -21,6 +21,7 @@ import {
   type ProtectionSession,
   type SnapshotMemory,
 } from './contract';
+import { fillStates } from './fillStates';
 import { DEFAULT_PAGE_SIZE, blockIndexOf, checkPageSize, layoutBlocks, type BlockSpec } from './geometry';
 
 export interface PagedMemoryOptions {
@@ -500,11 +501,11 @@ export class PagedMemory implements SnapshotMemory {
       Atomics.store(c, Control.SaverThread, threadId + 1);
       Atomics.store(c, Control.PoolSize, 0);
       Atomics.store(c, Control.Session, this.sessions);
-      this.states.fill(PageState.Absent);
+      fillStates(this.states, PageState.Absent);
       Atomics.add(c, Control.Fence, 1);
       load.listen(shared.state, this.sessions);
     } else {
-      this.states.fill(PageState.Absent);
+      fillStates(this.states, PageState.Absent);
     }
     return load;
   }
@@ -512,7 +513,7 @@ export class PagedMemory implements SnapshotMemory {
   /** @internal Pages loaded: writable (written), and the reads and writes waiting on them go on. */
   loadedPages(first: number, count: number): void {
     const end = first + count;
-    this.states.fill(PageState.Writable, first, end);
+    fillStates(this.states, PageState.Writable, first, end);
     this.shared?.state.wakeWaiters(first, end);
     if (this.waiters.size !== 0) {
       const candidates: PendingWrite[] = [];

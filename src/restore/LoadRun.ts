@@ -117,6 +117,7 @@ export class LoadRun {
       this.owned[r] = (this.owned[r] as number) + 1;
     }
     for (let r = 0; r < table.length; r++) if (this.owned[r] === 0) this.records[r] = Rec.Done;
+    this.subscriber.next({ type: 'indexed', at: this.tableAt, records: table.length, tableMs: this.tableAt - this.startedAt });
     for (const page of this.early) this.queue(table.recordOf(page));
     this.early = [];
     // Step 4: faults first, then the background pass, one read per credit.

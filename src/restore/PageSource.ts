@@ -36,8 +36,10 @@ export interface PageSource {
   table(): Observable<RecordTable>;
   /**
    * Reads records `records` (numbers from the table, ascending), each
-   * checked against its crc before any of its pages is emitted: one emission
-   * with every run of those records, then completion. Adjacent records may be
+   * checked against its crc before any of its pages is emitted: one or more
+   * emissions with the runs of those records (a record whole in one), then
+   * completion. The runs' `data` may be
+   * views of buffers the source reuses: valid until the emission returns. Adjacent records may be
    * read in one read. Errors with the `FormatError` `verify` would give.
    */
   read(records: readonly number[]): Observable<readonly LoadedRun[]>;

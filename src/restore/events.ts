@@ -2,10 +2,10 @@ import type { StallSummary } from '../metrics/StallRecorder';
 
 /**
  * What a live restore reports, discriminated on `type`. `started`,
- * `progress` and `done` are always emitted, `loaded` once per read, `fault`
+ * `indexed`, `progress` and `done` are always emitted, `loaded` once per read, `fault`
  * only with `detail: true`. Times are on the restore's scheduler clock.
  */
-export type RestoreEvent = RestoreStartedEvent | RestoreFaultEvent | LoadedEvent | RestoreProgressEvent | RestoreDoneEvent;
+export type RestoreEvent = RestoreStartedEvent | IndexedEvent | RestoreFaultEvent | LoadedEvent | RestoreProgressEvent | RestoreDoneEvent;
 
 /** Every page is marked not loaded and the geometry matches: writers may run from now on. */
 export interface RestoreStartedEvent {
@@ -15,6 +15,20 @@ export interface RestoreStartedEvent {
   readonly openMs: number;
   readonly totalPages: number;
   readonly pageSize: number;
+}
+
+/**
+ * The record table is known (a page index read, or a scan of record
+ * headers): from now on a fault's record is read at once. Faults raised
+ * before this wait for it.
+ */
+export interface IndexedEvent {
+  readonly type: 'indexed';
+  readonly at: number;
+  /** Records in the table (of every link of a chain). */
+  readonly records: number;
+  /** From `started` to this event. */
+  readonly tableMs: number;
 }
 
 /** A read or write touched a page not loaded yet, and waits for it. */

@@ -1,7 +1,7 @@
 import { readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
-import { defer, from, type Observable } from 'rxjs';
+import { defer, from, Observable } from 'rxjs';
 import { FormatError, GeometryMismatchError } from '../errors';
 import type { BlockInfo } from '../memory/contract';
 import type { SnapshotFileHeader } from '../format/decodeHeader';
@@ -13,8 +13,8 @@ import { RecordTable } from './RecordTable';
 
 /** Bytes read for a header: enough for most, small next to any snapshot. */
 const HEADER_READ_BYTES = 4096;
-/** Record headers looked at per turn of the scan before it yields. */
-const SCAN_SLICE = 4096;
+/** Milliseconds the scan of record headers runs before it yields to the event loop (faults wait meanwhile). */
+const SCAN_SLICE_MS = 1;
 
 interface OpenFile {
   readonly path: string;
@@ -38,6 +38,18 @@ export function fileSource(paths: readonly string[]): PageSource {
   const fileOf: number[] = [];
   const offsets: number[] = [];
   let table: RecordTable | undefined;
+  // Read buffers, reused: a fresh large buffer costs its first touch (~10 ms per 4 MiB here).
+  const free: Buffer[] = [];
+  const acquire = (bytes: number): Buffer => {
+    const i = free.findIndex((b) => b.length >= bytes);
+    if (i >= 0) return (free.splice(i, 1)[0] as Buffer).subarray(0, bytes);
+    return Buffer.allocUnsafeSlow(Math.max(bytes, 64 * 1024)).subarray(0, bytes);
+  };
+  const release = (buffers: readonly Buffer[]): void => {
+    for (const b of buffers) free.push(Buffer.from(b.buffer, b.byteOffset, b.buffer.byteLength - b.byteOffset));
+    // Keep the largest few.
+    free.sort((a, b) => b.length - a.length).splice(8);
+  };
 
   const openAll = async (): Promise<SourceGeometry> => {
     if (paths.length === 0) throw new FormatError(0, 'at least one snapshot file', 'none');
@@ -80,8 +92,12 @@ export function fileSource(paths: readonly string[]): PageSource {
       let at = file.header.byteLength;
       let records = 0;
       let pages = 0;
+      let slice = performance.now();
       for (let n = 0; ; n++) {
-        if (n % SCAN_SLICE === SCAN_SLICE - 1) await new Promise((resolve) => setImmediate(resolve));
+        if ((n & 63) === 63 && performance.now() - slice >= SCAN_SLICE_MS) {
+          await new Promise((resolve) => setImmediate(resolve));
+          slice = performance.now();
+        }
         if (closed) throw new FormatError(at, 'an open file', 'a closed source');
         const got = readSync(fd, fixed, 0, Record.fixedSize, at);
         if (got < 4) throw new FormatError(at, "a record (tag 'PAGE') or the trailer (tag 'TRLR')", 'the end of the file');
@@ -106,7 +122,7 @@ export function fileSource(paths: readonly string[]): PageSource {
     return t;
   };
 
-  const readRuns = async (records: readonly number[]): Promise<LoadedRun[]> => {
+  const readRuns = async (records: readonly number[], buffers: Buffer[], emit: (runs: readonly LoadedRun[]) => boolean): Promise<void> => {
     const t = table as RecordTable;
     // Step 1: adjacent records of one file, one read each, all at once.
     const groups: number[][] = [];
@@ -121,7 +137,8 @@ export function fileSource(paths: readonly string[]): PageSource {
         const file = files[fileOf[g[0] as number] as number] as OpenFile;
         const start = offsets[g[0] as number] as number;
         const lastR = g[g.length - 1] as number;
-        const bytes = Buffer.allocUnsafe((offsets[lastR] as number) + t.byteLength(lastR) - start);
+        const bytes = acquire((offsets[lastR] as number) + t.byteLength(lastR) - start);
+        buffers.push(bytes);
         for (let done = 0; done < bytes.length; ) {
           const { bytesRead } = await file.handle.read(bytes, done, bytes.length - done, start + done);
           if (bytesRead === 0) throw new FormatError(start + done, `a record: to byte ${start + bytes.length}`, `the end of the file at byte ${start + done}`);
@@ -130,22 +147,43 @@ export function fileSource(paths: readonly string[]): PageSource {
         return { g, file, start, bytes };
       }),
     );
-    // Step 2: each record checked against its crc, then cut into runs.
-    const runs: LoadedRun[] = [];
+    // Step 2: each record checked against its crc, cut into runs and handed over, one record
+    // per turn of the event loop: checking 4 MiB at once would hold a fault up for milliseconds.
+    let first = true;
     for (const { g, file, start, bytes } of read) {
       for (const r of g) {
+        if (!first) await new Promise((resolve) => setImmediate(resolve));
+        first = false;
         const at = offsets[r] as number;
         const rec = bytes.subarray(at - start, at - start + t.byteLength(r));
+        const runs: LoadedRun[] = [];
         pushRuns(runs, rec, at, r, t.first(r), t.count(r), file.header.pageSize);
+        if (!emit(runs)) return;
       }
     }
-    return runs;
   };
 
   return {
     geometry: () => defer(() => from(openAll())),
     table: () => defer(() => from(scanAll())),
-    read: (records): Observable<readonly LoadedRun[]> => defer(() => from(readRuns(records))),
+    // The runs are views of reused buffers: valid until the emission returns.
+    read: (records): Observable<readonly LoadedRun[]> =>
+      new Observable<readonly LoadedRun[]>((subscriber) => {
+        const buffers: Buffer[] = [];
+        readRuns(records, buffers, (runs) => {
+          if (!subscriber.closed) subscriber.next(runs);
+          return !subscriber.closed;
+        }).then(
+          () => {
+            release(buffers);
+            subscriber.complete();
+          },
+          (error: unknown) => {
+            release(buffers);
+            subscriber.error(error);
+          },
+        );
+      }),
     close: () => {
       if (closed) return;
       closed = true;
