@@ -25,7 +25,9 @@ parentPort?.on('message', (command: { first?: number; touch?: { pages: number; e
     a = (Math.imul(a, 1664525) + 1013904223) >>> 0;
     writer.read('ram', (a % pages) * PAGE, 4);
     next += everyUs / 1000;
-    while (performance.now() < next && Atomics.load(flags, 0) === 0);
+    // Sleep, not spin, until the next read: a spinning toucher would take a core from the loader.
+    const left = next - performance.now();
+    if (left > 0) Atomics.wait(flags, 0, 0, left);
   }
   parentPort?.postMessage({ faults: writer.faults });
 });

@@ -13,6 +13,13 @@ import { RecordTable } from './RecordTable';
 
 /** Bytes read for a header: enough for most, small next to any snapshot. */
 const HEADER_READ_BYTES = 4096;
+/**
+ * Reads up to this many bytes are made with a synchronous positional read:
+ * a fault's record (256 KiB by default) is read in tens of microseconds from
+ * the page cache, where an asynchronous read waits for a thread of the pool,
+ * which the background pass's large reads keep busy.
+ */
+const SYNC_READ_BYTES = 512 * 1024;
 /** Milliseconds the scan of record headers runs before it yields to the event loop (faults wait meanwhile). */
 const SCAN_SLICE_MS = 1;
 
@@ -139,8 +146,9 @@ export function fileSource(paths: readonly string[]): PageSource {
         const lastR = g[g.length - 1] as number;
         const bytes = acquire((offsets[lastR] as number) + t.byteLength(lastR) - start);
         buffers.push(bytes);
+        const small = bytes.length <= SYNC_READ_BYTES;
         for (let done = 0; done < bytes.length; ) {
-          const { bytesRead } = await file.handle.read(bytes, done, bytes.length - done, start + done);
+          const bytesRead = small ? readSync(file.handle.fd, bytes, done, bytes.length - done, start + done) : (await file.handle.read(bytes, done, bytes.length - done, start + done)).bytesRead;
           if (bytesRead === 0) throw new FormatError(start + done, `a record: to byte ${start + bytes.length}`, `the end of the file at byte ${start + done}`);
           done += bytesRead;
         }
