@@ -20,6 +20,8 @@ const slow = [
   'test/**/*.browser.test.ts',
   'test/sqlite/live.test.ts',
   'test/sqlite/full.test.ts',
+  'test/sqlite/chain.test.ts',
+  'test/threads/chain.test.ts',
   'test/docs/codeBlocks.test.ts',
 ];
 

@@ -22,6 +22,7 @@ import { randomBytes } from 'node:crypto';
 import { deflateSync, inflateSync, constants as zlibConstants } from 'node:zlib';
 import { sqliteLayout, sqliteMemory } from '../src/sqlite/layout';
 import { openSqlite } from '../src/sqlite/openSqlite';
+import { randomStreams, type RandomStream } from '../src/sim/random';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -76,16 +77,10 @@ function candidates(): Candidate[] {
   return list;
 }
 
-/** A small seeded PRNG (mulberry32). */
+/** Uniform numbers in [0, 1) from a seed: the simulator's seeded stream (pure-rand). */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const stream = randomStreams(seed, 1)[0] as RandomStream;
+  return () => stream.next();
 }
 
 const WORDS =

@@ -106,6 +106,52 @@ export class FormatError extends Error {
 }
 
 /**
+ * How a list of snapshot files breaks the chain rules (docs/FORMAT.md,
+ * "Chains"), at the first link that breaks one:
+ * - `not-full-first`: link 0 is not a full snapshot;
+ * - `version-1`: a version 1 file in a chain of more than one link;
+ * - `repeated`: the link has the id of an earlier link;
+ * - `not-incremental`: a full snapshot after link 0;
+ * - `geometry`: the link's page size or block table differ from the base's;
+ * - `other-chain`: the link's root is not the base's id;
+ * - `out-of-order`: the link's parent is a later link, or its link number is
+ *   below the one before;
+ * - `missing`: the link's number is above its place in the list and its
+ *   parent is in no link: a link between is missing;
+ * - `parent`: the link's parent is not the link before it, otherwise.
+ */
+export type ChainProblem =
+  | 'not-full-first'
+  | 'version-1'
+  | 'repeated'
+  | 'not-incremental'
+  | 'geometry'
+  | 'other-chain'
+  | 'out-of-order'
+  | 'missing'
+  | 'parent';
+
+/**
+ * Snapshot files given as a chain (base first) are not one. Nothing was
+ * written. `link` is the index in the list of the first link that breaks
+ * a rule, `reason` which rule.
+ */
+export class ChainError extends Error {
+  override readonly name = 'ChainError';
+  constructor(
+    /** Index in the list of the link that breaks the rule. */
+    readonly link: number,
+    /** That link's path. */
+    readonly path: string,
+    readonly reason: ChainProblem,
+    /** What is wrong, after "link N (path) ": `is out of order: its parent is link 3 (c.bgsnap)`. */
+    detail: string,
+  ) {
+    super(`Chain link ${link} (${path}) ${detail}`);
+  }
+}
+
+/**
  * A snapshot cannot be restored into a memory whose page size or blocks
  * differ from the snapshot's. Nothing was written.
  */

@@ -54,14 +54,21 @@ export type { ThrottledSinkOptions } from './storage/ThrottledSink';
 export { StorageDevice } from './storage/StorageDevice';
 export { storageProfiles } from './storage/profiles';
 export type { StorageProfile, StorageProfileName } from './storage/profiles';
-export { openSnapshot } from './format/reader';
+export { openSnapshot, readSnapshotSource } from './format/reader';
 export type { PageSpan, SnapshotFile, SnapshotRecord, SnapshotTrailer } from './format/reader';
 export type { SnapshotFileHeader } from './format/decodeHeader';
+export type { ByteSource } from './format/ByteSource';
+export { readIndex, readRecordAt, SnapshotIndex } from './format/randomAccess';
+export { PageIndex } from './format/PageIndex';
+export type { CodecName } from './format/layout';
 export { verify } from './format/verify';
-export type { VerifyFailed, VerifyPassed, VerifyReport } from './format/verify';
+export type { ChainVerifyFailed, ChainVerifyPassed, ChainVerifyReport, VerifyFailed, VerifyPassed, VerifyReport } from './format/verify';
 export { restore } from './format/restore';
-export type { RestoreReport } from './format/restore';
-export { FileChangedError, FileExistsError, FileSinkError, FormatError, GeometryMismatchError } from './errors';
+export type { RestoreLinkReport, RestoreReport } from './format/restore';
+export { merge } from './format/merge';
+export type { MergeLinkReport, MergeOptions, MergeReport } from './format/merge';
+export { ChainError, FileChangedError, FileExistsError, FileSinkError, FormatError, GeometryMismatchError } from './errors';
+export type { ChainProblem } from './errors';
 
 // Time and metrics.
 export { eventLoopScheduler } from './scheduling/eventLoopScheduler';

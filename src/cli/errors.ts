@@ -5,6 +5,7 @@
  */
 
 import type { FormatError } from '../errors';
+import { verify, type VerifyFailed, type VerifyReport } from '../format/verify';
 
 /** A snapshot file failed its check. `problems[0]` is the first thing wrong, by byte offset. */
 export class InvalidSnapshotError extends Error {
@@ -45,3 +46,19 @@ export class SourceChangedError extends Error {
 }
 
 export { CancelledError } from '../errors';
+
+/**
+ * A FormatError from a command that read `files` (a chain, base first), as
+ * an InvalidSnapshotError naming the file: the only one, or, for a chain,
+ * the first link that `verify` finds bad (read again: this is the failure's
+ * path only). The error's own problem when none is found.
+ */
+export async function invalidLink(files: readonly string[], error: FormatError, consequence: string): Promise<InvalidSnapshotError> {
+  if (files.length > 1) {
+    const report = await verify(files).catch(() => undefined);
+    const links: readonly VerifyReport[] = report?.links ?? [];
+    const bad = links.find((r): r is VerifyFailed => !r.ok);
+    if (bad !== undefined) return new InvalidSnapshotError(bad.path, bad.problems, consequence);
+  }
+  return new InvalidSnapshotError(files.length === 1 ? (files[0] as string) : `one of ${files.map((f) => JSON.stringify(f)).join(', ')}`, [error], consequence);
+}

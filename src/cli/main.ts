@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { registerCompare } from './commands/compare';
 import { registerInspect } from './commands/inspect';
+import { registerMerge } from './commands/merge';
 import { registerRestore } from './commands/restore';
 import { registerRun } from './commands/run';
 import { registerSimulate } from './commands/simulate';
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerVerify(program);
   registerInspect(program);
   registerRestore(program);
+  registerMerge(program);
   registerSqliteExport(program);
   // After an error: the reason (one line, from commander or `usageError`), then the usage.
   program.showHelpAfterError(usageHint(program));

@@ -8,6 +8,7 @@ import { PageTracker } from '../format/PageTracker';
 import { readSnapshot, type SnapshotTrailer } from '../format/reader';
 import { verifyHandle } from '../format/verify';
 import type { BlockInfo } from '../memory/contract';
+import { chainProblem } from '../format/chain';
 import { linkIntoPlace, pathExists, syncDirectory, writeFully } from '../storage/commitFile';
 import { CancelledError, InvalidSnapshotError, OutputExistsError, SourceChangedError } from './errors';
 
@@ -39,25 +40,44 @@ export interface RawImageOptions {
   readonly signal?: AbortSignal;
 }
 
+/** One file of the chain, open, its header read. */
+interface RawLink {
+  readonly path: string;
+  readonly handle: FileHandle;
+  readonly before: BigIntStats;
+  readonly size: number;
+  header: SnapshotFileHeader;
+}
+
 /**
  * Writes the image of the snapshot file at `path` to `into` as raw bytes: its
  * blocks one after another in block order, each page at
  * `(block's first page + page) × pageSize`, the memory as it was at t0.
+ * Given a chain (base first: a full snapshot, then its incremental children
+ * in order), writes the memory at the newest link's t0: each page from the
+ * newest link that holds it.
  *
- * The file is verified in full first (as `verify` does), through the one
- * handle that is then read again for the bytes, so a bad file writes
- * nothing. The image is written under a temporary name in the same folder
- * (zero pages as holes), synced, and given its name only when complete: a
- * hard link, which refuses atomically if the name was taken meanwhile, or a
- * rename with `overwrite`. On any failure or cancel the temporary file is
- * removed, and nothing is left under `into`.
+ * The chain rules are checked from the headers, then every file is verified
+ * in full (as `verify` does), through the handle that is then read again for
+ * the bytes, so a bad file or chain writes nothing. The image is written
+ * under a temporary name in the same folder (zero pages as holes), synced,
+ * and given its name only when complete: a hard link, which refuses
+ * atomically if the name was taken meanwhile, or a rename with `overwrite`.
+ * On any failure or cancel the temporary file is removed, and nothing is
+ * left under `into`.
+ *
+ * The links are written newest first, each page that no newer link wrote;
+ * memory is bounded by a bitmap of the pages (one bit a page) and one
+ * reader's buffer, whatever the chain's length.
  *
  * @throws OutputExistsError when `into` exists without `overwrite`.
- * @throws InvalidSnapshotError when the file is not a complete, intact snapshot.
- * @throws SourceChangedError when the file changed between its check and its reading.
+ * @throws InvalidSnapshotError when a file is not a complete, intact snapshot.
+ * @throws ChainError when the files are not one chain, naming the first link that breaks it.
+ * @throws SourceChangedError when a file changed between its check and its reading.
  * @throws CancelledError when `signal` aborted first.
  */
-export async function writeRawImage(path: string, into: string, options: RawImageOptions = {}): Promise<RawImageReport> {
+export async function writeRawImage(files: string | readonly string[], into: string, options: RawImageOptions = {}): Promise<RawImageReport> {
+  const paths = typeof files === 'string' ? [files] : files;
   const overwrite = options.overwrite ?? false;
   const signal = options.signal;
   const nothingWritten = `nothing was written to ${JSON.stringify(into)}`;
@@ -67,53 +87,47 @@ export async function writeRawImage(path: string, into: string, options: RawImag
   // Refused early when it exists; the link at the end refuses again, atomically.
   if (!overwrite && (await pathExists(into))) throw new OutputExistsError(into);
 
-  const source = await open(path, 'r');
+  const links: RawLink[] = [];
   const temp = join(dirname(into), `.${basename(into)}.${randomBytes(6).toString('hex')}.tmp`);
   let out: FileHandle | undefined;
   /** The temporary file: created by this call, then given its name. */
   let created = false;
   let named = false;
   try {
-    // Step 1: the whole file is checked before anything is created.
-    const before = await source.stat({ bigint: true });
-    const size = Number(before.size);
-    const report = await verifyHandle(source, path, size);
-    if (!report.ok) throw new InvalidSnapshotError(path, report.problems, nothingWritten);
+    // Step 1: every header, then the chain rules; then every file checked whole, before anything is created.
+    for (const path of paths) links.push(await openLink(path, nothingWritten));
+    const broken = chainProblem(links);
+    if (broken !== undefined) throw broken;
+    for (const link of links) {
+      const report = await verifyHandle(link.handle, link.path, link.size);
+      if (!report.ok) throw new InvalidSnapshotError(link.path, report.problems, nothingWritten);
+      link.header = report.header;
+    }
     checkCancel();
 
     // Step 2: the image, under a temporary name, at its full size: pages never written stay zero.
-    const { header } = report;
+    const header = (links[0] as RawLink).header;
     const pageSize = header.pageSize;
     const bytes = header.blocks.reduce((n, b) => n + b.size, 0);
     out = await open(temp, 'wx');
     created = true;
     await out.truncate(bytes);
 
-    // Step 3: every stored page to its place, each page once (checked again as it is read).
-    const file = await readSnapshot(source, path, size);
-    const tracker = new PageTracker(file.header.blocks);
-    let problem: FormatError | undefined;
-    try {
-      for await (const record of file.records()) {
-        checkCancel();
-        problem = tracker.mark(record);
-        if (problem !== undefined) break;
-        const first = (file.header.blocks[record.block] as BlockInfo).firstPage;
-        for (const span of record.spans()) {
-          if (span.data !== null) await writeFully(out, span.data, (first + span.page) * pageSize);
-        }
-      }
-    } catch (error) {
-      if (!(error instanceof FormatError)) throw error;
-      problem = error;
+    // Step 3: newest link first, every stored page that no newer link wrote, to its place (checked again as it is read).
+    const written = new PageTracker(header.blocks);
+    let zeroPages = 0;
+    let newestTrailer: SnapshotTrailer | undefined;
+    for (let i = links.length - 1; i >= 0; i--) {
+      const link = links[i] as RawLink;
+      const { trailer, zeros } = await writeLink(link, out, written, checkCancel, nothingWritten);
+      zeroPages += zeros;
+      newestTrailer ??= trailer;
     }
-    if (problem === undefined && file.trailer !== undefined) problem = tracker.missing(file.trailer.offset);
-    // Step 4: the file read is the file checked; a problem it did not have then means it changed.
-    await checkUnchanged(source, path, before, nothingWritten);
-    if (problem !== undefined) throw new InvalidSnapshotError(path, [problem], nothingWritten);
-    const trailer = file.trailer as SnapshotTrailer;
+    const trailer = newestTrailer as SnapshotTrailer;
+    const missing = written.missing(trailer.offset);
+    if (missing !== undefined) throw new InvalidSnapshotError((links[0] as RawLink).path, [missing], nothingWritten);
 
-    // Step 5: on disk, then under its name: the commit point.
+    // Step 4: on disk, then under its name: the commit point.
     await out.sync();
     await out.close();
     out = undefined;
@@ -123,12 +137,12 @@ export async function writeRawImage(path: string, into: string, options: RawImag
     named = true;
     await syncDirectory(dirname(into));
     return {
-      header,
+      header: (links[links.length - 1] as RawLink).header,
       trailer,
       bytes,
       blocks: header.blocks.map((b) => ({ name: b.name, offset: b.firstPage * pageSize, size: b.size })),
-      pages: tracker.pages,
-      zeroPages: trailer.zeroPages,
+      pages: written.pages,
+      zeroPages,
     };
   } catch (error) {
     // The error that stopped the restore is the one reported; the clean-up's own can only follow it.
@@ -138,8 +152,73 @@ export async function writeRawImage(path: string, into: string, options: RawImag
     throw error;
   } finally {
     await out?.close();
-    await source.close();
+    await Promise.all(links.map((l) => l.handle.close()));
   }
+}
+
+/** Opens a file of the chain and reads its header; a bad header is an InvalidSnapshotError. */
+async function openLink(path: string, consequence: string): Promise<RawLink> {
+  const handle = await open(path, 'r');
+  try {
+    const before = await handle.stat({ bigint: true });
+    const size = Number(before.size);
+    const head = await readSnapshot(handle, path, size, { chunkBytes: 4096 });
+    return { path, handle, before, size, header: head.header };
+  } catch (error) {
+    await handle.close();
+    if (error instanceof FormatError) throw new InvalidSnapshotError(path, [error], consequence);
+    throw error;
+  }
+}
+
+/**
+ * Writes the stored pages of one link that `written` has not seen, and marks
+ * them; zero pages not seen are marked and left as holes. Checks that the
+ * file read is the file verified.
+ */
+async function writeLink(
+  link: RawLink,
+  out: FileHandle,
+  written: PageTracker,
+  checkCancel: () => void,
+  consequence: string,
+): Promise<{ trailer: SnapshotTrailer; zeros: number }> {
+  const file = await readSnapshot(link.handle, link.path, link.size);
+  const { blocks, pageSize } = file.header;
+  const own = new PageTracker(blocks, file.header.kind);
+  let zeros = 0;
+  let problem: FormatError | undefined;
+  try {
+    for await (const record of file.records()) {
+      checkCancel();
+      problem = own.mark(record);
+      if (problem !== undefined) break;
+      const first = (blocks[record.block] as BlockInfo).firstPage;
+      for (const span of record.spans()) {
+        // Runs of pages within the span that no newer link wrote.
+        for (let i = 0; i < span.count; ) {
+          if (written.has(first + span.page + i)) {
+            i++;
+            continue;
+          }
+          let j = i + 1;
+          while (j < span.count && !written.has(first + span.page + j)) j++;
+          if (span.data === null) zeros += j - i;
+          else await writeFully(out, span.data.subarray(i * pageSize, j * pageSize), (first + span.page + i) * pageSize);
+          i = j;
+        }
+      }
+      written.mark(record);
+    }
+  } catch (error) {
+    if (!(error instanceof FormatError)) throw error;
+    problem = error;
+  }
+  if (problem === undefined && file.trailer !== undefined) problem = own.missing(file.trailer.offset);
+  // The file read is the file checked; a problem it did not have then means it changed.
+  await checkUnchanged(link.handle, link.path, link.before, consequence);
+  if (problem !== undefined) throw new InvalidSnapshotError(link.path, [problem], consequence);
+  return { trailer: file.trailer as SnapshotTrailer, zeros };
 }
 
 async function checkUnchanged(handle: FileHandle, path: string, before: BigIntStats, consequence: string): Promise<void> {

@@ -1,9 +1,9 @@
-import type { FileHandle } from 'node:fs/promises';
+import type { ByteSource } from './ByteSource';
 
 /**
- * Reads a file front to back through one buffer, so that parsing costs no
- * call per field. It reads with positional reads from byte 0, so several
- * readers can read one handle, each from the start.
+ * Reads a source front to back through one buffer, so that parsing costs no
+ * call per field. It reads with positional reads from byte 0 (or from
+ * `start`), so several readers can read one source, each on its own.
  */
 export class ByteReader {
   private buffer: Buffer;
@@ -12,18 +12,23 @@ export class ByteReader {
   private end = 0;
   private atEof = false;
   /** File offset of `buffer[start]`: the next byte to be taken. */
-  private offset = 0;
+  private offset: number;
   /** File offset of `buffer[end]`: the next byte to be read from the file. */
-  private readAt = 0;
+  private readAt: number;
+  /** The file's size in bytes when it was opened: the buffer never grows for bytes beyond it. */
+  private readonly size: number;
 
   constructor(
-    private readonly file: FileHandle,
-    /** The file's size in bytes when it was opened: the buffer never grows for bytes beyond it. */
-    private readonly size: number,
+    private readonly file: ByteSource,
     /** Bytes read from the file per call, at least. */
     chunkBytes = 4 * 1024 * 1024,
+    /** File offset of the first byte to read. */
+    start = 0,
   ) {
+    this.size = file.size;
     this.buffer = Buffer.allocUnsafe(chunkBytes);
+    this.offset = start;
+    this.readAt = start;
   }
 
   /** File offset of the next byte `take` returns. */
@@ -84,7 +89,7 @@ export class ByteReader {
     }
     // Step 2: read until there are n bytes or the file ends.
     while (this.end - this.start < n && !this.atEof) {
-      const { bytesRead } = await this.file.read(this.buffer, this.end, this.buffer.length - this.end, this.readAt);
+      const bytesRead = await this.file.read(this.buffer, this.end, this.buffer.length - this.end, this.readAt);
       if (bytesRead === 0) this.atEof = true;
       this.end += bytesRead;
       this.readAt += bytesRead;

@@ -2,17 +2,39 @@ import { crc32 } from 'node:zlib';
 import { FormatError } from '../errors';
 import type { BlockInfo } from '../memory/contract';
 import { MAX_PAGE_SIZE, MIN_PAGE_SIZE } from '../memory/geometry';
-import type { SnapshotHeader } from '../storage/Sink';
+import type { SnapshotHeader, SnapshotIdentity, SnapshotKind } from '../storage/Sink';
 import type { ByteReader } from './ByteReader';
-import { Header, HeaderFlags, MAGIC, MAX_HEADER_BYTES, Trailer, VERSION, readU64 } from './layout';
+import {
+  CODEC_NAMES,
+  Header,
+  HeaderFlags,
+  ID_BYTES,
+  Index,
+  MAGIC,
+  MAX_HEADER_BYTES,
+  Trailer,
+  TrailerV1,
+  VERSION,
+  VERSION_1,
+  readU64,
+  type CodecName,
+} from './layout';
+import { unsupportedCodec } from './codecs';
 import { hex, hex32, truncated } from './problems';
+import { bytesToUuid, isNoId } from './uuid';
 
 /** The header as read from a snapshot file. */
 export interface SnapshotFileHeader extends SnapshotHeader {
-  /** Format version; this reader knows 1. */
+  /** Format version: 1 or 2. */
   readonly version: number;
   /** Bytes of the header, crc included: the first record starts at this offset. */
   readonly byteLength: number;
+  /** Whether the snapshot holds every page; a version 1 snapshot is full. */
+  readonly kind: SnapshotKind;
+  /** The snapshot's id and place in its chain; `undefined` for version 1, which has none. */
+  readonly identity: SnapshotIdentity | undefined;
+  /** How records flagged compressed are compressed (`none` for version 1). */
+  readonly codec: CodecName;
 }
 
 /** A header as decoded, with where each block table entry starts. */
@@ -20,11 +42,14 @@ export interface DecodedHeader {
   readonly header: SnapshotFileHeader;
   /** File offset of each block table entry (its name's length field), in block order. */
   readonly blockEntryOffsets: readonly number[];
+  /** The header's crc32, which seeds version 2's stream, index and trailer crcs (0 for version 1). */
+  readonly crc: number;
 }
 
 /** Smallest header: the fixed part, an empty strategy name, one block with a one-byte name, the crc. */
-const MIN_HEADER_BYTES = Header.fixedSize + 2 + (2 + 1 + 8) + 4;
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+const minHeaderBytes = (fixedSize: number) => fixedSize + 2 + (2 + 1 + 8) + 4;
+/** Strings are UTF-8; a leading U+FEFF is part of a name, not a byte-order mark to drop. */
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * Reads and checks the header at the start of `reader`.
@@ -38,20 +63,29 @@ export async function decodeHeader(reader: ByteReader): Promise<DecodedHeader> {
     throw new FormatError(0, `the magic ${hex(MAGIC)} ("BGSNAP\\r\\n")`, found.length === 0 ? 'an empty file' : hex(found));
   }
   if (!whole) throw truncated(0, MAGIC.length, 'the magic', reader);
-  if (!(await reader.ensure(Header.fixedSize))) throw truncated(0, Header.fixedSize, 'the fixed part of the header', reader);
-  const fixed = reader.peek(Header.fixedSize);
-  const version = fixed.readUInt16LE(Header.version);
-  if (version !== VERSION) throw new FormatError(Header.version, `format version ${VERSION}`, `version ${version}`);
-  const flags = fixed.readUInt16LE(Header.flags);
-  if ((flags & ~HeaderFlags.hasCut) !== 0) throw new FormatError(Header.flags, 'header flags 0 or 1', `0x${flags.toString(16)}`);
-  const length = fixed.readUInt32LE(Header.length);
-  if (length < MIN_HEADER_BYTES || length > MAX_HEADER_BYTES) {
-    throw new FormatError(Header.length, `a header length from ${MIN_HEADER_BYTES} to ${MAX_HEADER_BYTES}`, String(length));
+  // (The first 16 bytes are the same in every version; they say how long the rest is.)
+  if (!(await reader.ensure(16))) throw truncated(0, 16, 'the first 16 bytes of the header', reader);
+  const first = reader.peek(16);
+  const version = first.readUInt16LE(Header.version);
+  if (version !== VERSION && version !== VERSION_1) {
+    throw new FormatError(Header.version, `format version ${VERSION_1} or ${VERSION}`, `version ${version}`);
+  }
+  const fixedSize = version === VERSION_1 ? Header.fixedSizeV1 : Header.fixedSize;
+  const knownFlags = version === VERSION_1 ? HeaderFlags.hasCut : HeaderFlags.hasCut | HeaderFlags.incremental;
+  const flags = first.readUInt16LE(Header.flags);
+  if ((flags & ~knownFlags) !== 0) {
+    throw new FormatError(Header.flags, `header flags with no bit above ${version === VERSION_1 ? 'bit 0' : 'bit 1'} set`, `0x${flags.toString(16)}`);
+  }
+  const length = first.readUInt32LE(Header.length);
+  const minLength = minHeaderBytes(fixedSize);
+  if (length < minLength || length > MAX_HEADER_BYTES) {
+    throw new FormatError(Header.length, `a header length from ${minLength} to ${MAX_HEADER_BYTES}`, String(length));
   }
 
   // Step 2: the whole header, checked against its crc before any field is trusted.
   if (!(await reader.ensure(length))) throw truncated(0, length, 'the header', reader);
   const bytes = reader.take(length);
+  const fixed = bytes.subarray(0, fixedSize);
   const crcAt = length - 4;
   const stored = bytes.readUInt32LE(crcAt);
   const computed = crc32(bytes.subarray(0, crcAt));
@@ -70,9 +104,12 @@ export async function decodeHeader(reader: ByteReader): Promise<DecodedHeader> {
   const t0 = fixed.readDoubleLE(Header.t0);
   if (!Number.isFinite(wallTime)) throw new FormatError(Header.wallTime, 'a finite wall time', String(wallTime));
   if (!Number.isFinite(t0)) throw new FormatError(Header.t0, 'a finite t0', String(t0));
+  const kind: SnapshotKind = (flags & HeaderFlags.incremental) !== 0 ? 'incremental' : 'full';
+  const identity = version === VERSION_1 ? undefined : decodeIdentity(fixed, kind);
+  const codec = version === VERSION_1 ? 'none' : decodeCodec(fixed);
 
   // Step 4: the variable part, never reading past the crc.
-  const cursor = new HeaderCursor(bytes, crcAt);
+  const cursor = new HeaderCursor(bytes, fixedSize, crcAt);
   const strategy = cursor.string('the strategy name');
   const blocks: BlockInfo[] = [];
   const blockEntryOffsets: number[] = [];
@@ -103,21 +140,64 @@ export async function decodeHeader(reader: ByteReader): Promise<DecodedHeader> {
   if (cursor.at !== crcAt) {
     throw new FormatError(cursor.at, `the header crc at byte ${cursor.at} (the header says it is ${length} bytes long)`, `${crcAt - cursor.at} more bytes`);
   }
-  const header: SnapshotFileHeader = { version, byteLength: length, pageSize, blocks, t0, wallTime, strategy };
-  return { header: cut === undefined ? header : { ...header, cut }, blockEntryOffsets };
+  const header: SnapshotFileHeader = { version, byteLength: length, kind, identity, codec, pageSize, blocks, t0, wallTime, strategy };
+  return { header: cut === undefined ? header : { ...header, cut }, blockEntryOffsets, crc: version === VERSION_1 ? 0 : stored };
+}
+
+/** Version 2's id, parent, root and link, which must agree with the incremental flag. */
+function decodeIdentity(fixed: Buffer, kind: SnapshotKind): SnapshotIdentity {
+  const idAt = (at: number) => fixed.subarray(at, at + ID_BYTES);
+  const id = idAt(Header.id);
+  const parent = idAt(Header.parent);
+  const root = idAt(Header.root);
+  const link = fixed.readUInt32LE(Header.link);
+  if (isNoId(id)) throw new FormatError(Header.id, 'a snapshot id that is not all zero', 'all zero');
+  if (kind === 'full') {
+    // A full snapshot: no parent, link 0, its own root.
+    if (!isNoId(parent)) throw new FormatError(Header.parent, 'an all-zero parent (flags say full)', bytesToUuid(parent));
+    if (!root.equals(id)) throw new FormatError(Header.root, `the snapshot's own id ${bytesToUuid(id)} as root (flags say full)`, bytesToUuid(root));
+    if (link !== 0) throw new FormatError(Header.link, 'link 0 (flags say full)', String(link));
+    return { id: bytesToUuid(id), root: bytesToUuid(root), link };
+  }
+  // An incremental snapshot: a parent other than itself, a root other than itself, link 1 up.
+  if (isNoId(parent) || parent.equals(id)) {
+    throw new FormatError(Header.parent, "a parent id that is neither all zero nor the snapshot's own (flags say incremental)", bytesToUuid(parent));
+  }
+  if (isNoId(root) || root.equals(id)) {
+    throw new FormatError(Header.root, "a root id that is neither all zero nor the snapshot's own (flags say incremental)", bytesToUuid(root));
+  }
+  if (link < 1) throw new FormatError(Header.link, 'a link from 1 up (flags say incremental)', String(link));
+  return { id: bytesToUuid(id), parent: bytesToUuid(parent), root: bytesToUuid(root), link };
+}
+
+/** Version 2's codec byte and the reserved bytes after it. */
+function decodeCodec(fixed: Buffer): CodecName {
+  const code = fixed.readUInt8(Header.codec);
+  const codec = CODEC_NAMES[code];
+  if (codec === undefined) throw new FormatError(Header.codec, `a codec from 0 to ${CODEC_NAMES.length - 1}`, String(code));
+  const unsupported = unsupportedCodec(Header.codec, codec);
+  if (unsupported !== undefined) throw unsupported;
+  for (let at = Header.reserved; at < Header.fixedSize; at++) {
+    if (fixed[at] !== 0) throw new FormatError(at, 'reserved bytes 0', String(fixed[at]));
+  }
+  return codec;
 }
 
 /**
- * Checks the header's page count against what a file of `fileSize` bytes can
- * hold: every page takes at least one zero-map bit, and the trailer 48 bytes,
- * so a complete file holds at most 8 × (fileSize − headerLength − 48) pages.
+ * Checks a full snapshot header's page count against what a file of `fileSize` bytes can
+ * hold: every page takes at least one zero-map bit, and the trailer and an
+ * empty index 76 bytes (version 1's trailer 48), so a complete file holds at
+ * most 8 × (fileSize − headerLength − 76) pages.
  * Lets a reader refuse a header that claims more before it allocates anything
  * per page.
  * @returns a problem naming the block table entry at which the count passes
  * that, or `undefined` when the file can hold every page.
  */
 export function pageCountProblem({ header, blockEntryOffsets }: DecodedHeader, fileSize: number): FormatError | undefined {
-  const most = 8 * Math.max(0, fileSize - header.byteLength - Trailer.size);
+  // An incremental snapshot holds some pages only, and is tracked by the chunks its records reach.
+  if (header.kind === 'incremental') return undefined;
+  const end = header.version === VERSION_1 ? TrailerV1.size : Trailer.size + Index.fixedSize + Index.crcSize;
+  const most = 8 * Math.max(0, fileSize - header.byteLength - end);
   const i = header.blocks.findIndex((b) => b.firstPage + b.pages > most);
   const block = header.blocks[i];
   if (block === undefined) return undefined;
@@ -131,10 +211,10 @@ export function pageCountProblem({ header, blockEntryOffsets }: DecodedHeader, f
 
 /** Reads the header's variable part, refusing to run into the crc. */
 class HeaderCursor {
-  at = Header.fixedSize;
-
   constructor(
     private readonly bytes: Buffer,
+    /** Offset of the next field: the end of the fixed part, at first. */
+    public at: number,
     private readonly end: number,
   ) {}
 

@@ -2,7 +2,9 @@ import { crc32 } from 'node:zlib';
 import { OptionError } from '../errors';
 import type { BlockInfo } from '../memory/contract';
 import type { PageRun, SnapshotHeader } from '../storage/Sink';
+import { encodeIdentity } from './identity';
 import {
+  Codec,
   Header,
   HeaderFlags,
   MAGIC,
@@ -19,11 +21,15 @@ import {
   writeU64,
   zeroMapBytes,
 } from './layout';
+import { PageIndex } from './PageIndex';
 import { ZeroPageScanner } from './zeroPages';
 
 /**
- * The header bytes for a snapshot, crc included (docs/FORMAT.md, "Header").
- * @throws OptionError naming the field (`header.t0`, `header.blocks[1].name`, …) that the format cannot hold.
+ * The header bytes for a snapshot, crc included (docs/FORMAT.md, "Header"),
+ * in version 2. A header without an identity gets a full snapshot's, with a
+ * fresh random id: hand the same bytes to `RecordEncoder`, whose crcs are
+ * seeded with the header's.
+ * @throws OptionError naming the field (`header.t0`, `header.blocks[1].name`, `header.identity.parent`, …) that the format cannot hold.
  */
 export function encodeHeader(header: SnapshotHeader): Buffer {
   // Step 1: the times, which a reader refuses unless finite…
@@ -41,6 +47,7 @@ export function encodeHeader(header: SnapshotHeader): Buffer {
     if (!Number.isSafeInteger(n) || n < 0) throw new OptionError(`header.cut[${i}]`, 'an integer from 0 up', n);
   });
   if (cut !== undefined && cut.length > 0xffffffff) throw new OptionError('header.cut', 'at most 2^32 - 1 entries', cut);
+  const identity = encodeIdentity(header);
 
   // Step 2: the length, so it can be written up front.
   let length = Header.fixedSize + 2 + strategy.length;
@@ -53,12 +60,19 @@ export function encodeHeader(header: SnapshotHeader): Buffer {
   const out = Buffer.alloc(length);
   out.set(MAGIC, Header.magic);
   out.writeUInt16LE(VERSION, Header.version);
-  out.writeUInt16LE(cut === undefined ? 0 : HeaderFlags.hasCut, Header.flags);
+  const flags = (cut === undefined ? 0 : HeaderFlags.hasCut) | (identity.kind === 'incremental' ? HeaderFlags.incremental : 0);
+  out.writeUInt16LE(flags, Header.flags);
   out.writeUInt32LE(length, Header.length);
   out.writeUInt32LE(header.pageSize, Header.pageSize);
   out.writeUInt32LE(header.blocks.length, Header.blockCount);
   out.writeDoubleLE(header.wallTime, Header.wallTime);
   out.writeDoubleLE(header.t0, Header.t0);
+  out.set(identity.id, Header.id);
+  out.set(identity.parent, Header.parent);
+  out.set(identity.root, Header.root);
+  out.writeUInt32LE(identity.link, Header.link);
+  // Records are stored plain for now; a codec plugs in here and in `record` (flag `RecordFlags.compressed`).
+  out.writeUInt8(Codec.none, Header.codec);
   let at: number = Header.fixedSize;
   at = writeString(out, at, strategy);
   header.blocks.forEach((b, i) => {
@@ -91,10 +105,11 @@ function writeString(out: Buffer, at: number, bytes: Buffer): number {
 }
 
 /**
- * Turns page runs into page records and ends the stream with the trailer,
- * keeping the counts and the stream checksum the trailer holds. Record data
- * is not copied: the chunks it hands out are views of the run's bytes, so
- * they must be written before the run's write completes.
+ * Turns page runs into page records and ends the stream with the page index
+ * and the trailer, keeping the index entries, the counts and the stream
+ * checksum they hold. Record data is not copied: the chunks it hands out are
+ * views of the run's bytes, so they must be written before the run's write
+ * completes.
  */
 export class RecordEncoder {
   private readonly blocks: readonly BlockInfo[];
@@ -112,10 +127,26 @@ export class RecordEncoder {
   zeroPages = 0;
   /** Bytes of the records, from the end of the header. */
   recordBytes = 0;
-  /** crc32 over every record's crc field, in order. */
-  private streamCrc = 0;
+  /** crc32 over every record's crc field, in order, starting from the header's crc. */
+  private streamCrc: number;
+  /** The header's crc, which seeds the stream, index and trailer crcs. */
+  private readonly headerCrc: number;
+  /** Where each record is, for the index. */
+  private readonly index = new PageIndex();
+  private ended = false;
 
-  constructor(header: SnapshotHeader) {
+  /**
+   * @param headerBytes the header as written, from `encodeHeader(header)`
+   * (encoded here when not given; read it back as `encoder.headerBytes`).
+   * @throws OptionError as `encodeHeader` does.
+   */
+  constructor(
+    header: SnapshotHeader,
+    /** The header's bytes, which start the stream. */
+    readonly headerBytes: Buffer = encodeHeader(header),
+  ) {
+    this.headerCrc = headerBytes.readUInt32LE(headerBytes.length - 4);
+    this.streamCrc = this.headerCrc;
     this.blocks = header.blocks;
     this.pageSize = header.pageSize;
     this.maxPages = maxRecordPages(header.pageSize);
@@ -191,7 +222,8 @@ export class RecordEncoder {
     tail.writeUInt32LE(crc, 0);
     out.push(tail);
 
-    // Step 4: what the trailer will hold.
+    // Step 4: what the index and the trailer will hold.
+    this.index.push(this.headerBytes.length + this.recordBytes, run.block, page, count);
     this.streamCrc = crc32(tail, this.streamCrc);
     this.records++;
     this.pages += count;
@@ -201,16 +233,24 @@ export class RecordEncoder {
     return bytes;
   }
 
-  /** The trailer: counts and the stream checksum, then its own crc. */
-  trailer(): Buffer {
+  /**
+   * The end of the stream: the page index, then the trailer (counts, the
+   * index's offset, the stream checksum, its own crc). Called once, after
+   * the last record.
+   */
+  end(): Buffer[] {
+    if (this.ended) throw new Error('A RecordEncoder ends its stream once');
+    this.ended = true;
+    const index = this.index.encode(this.headerCrc);
     const out = Buffer.alloc(Trailer.size);
     out.writeUInt32LE(TRAILER_TAG, Trailer.tag);
     writeU64(out, Trailer.records, this.records);
     writeU64(out, Trailer.pages, this.pages);
     writeU64(out, Trailer.zeroPages, this.zeroPages);
     writeU64(out, Trailer.recordBytes, this.recordBytes);
+    writeU64(out, Trailer.indexOffset, this.headerBytes.length + this.recordBytes);
     out.writeUInt32LE(this.streamCrc, Trailer.streamCrc);
-    out.writeUInt32LE(crc32(out.subarray(0, Trailer.crc)), Trailer.crc);
-    return out;
+    out.writeUInt32LE(crc32(out.subarray(0, Trailer.crc), this.headerCrc), Trailer.crc);
+    return [index, out];
   }
 }

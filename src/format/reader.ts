@@ -1,66 +1,17 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import { FormatError } from '../errors';
-import type { BlockInfo } from '../memory/contract';
-import type { SaveVia } from '../storage/Sink';
 import { ByteReader } from './ByteReader';
+import { fileSource, type ByteSource } from './ByteSource';
 import { decodeHeader, type DecodedHeader, type SnapshotFileHeader } from './decodeHeader';
-import { RECORD_TAG, Record, RecordFlags, TRAILER_TAG, Trailer, VIA_CODES, readU64, zeroMapBytes } from './layout';
+import { INDEX_TAG, Index, RECORD_TAG, TRAILER_TAG, VERSION_1 } from './layout';
+import { PageIndex } from './PageIndex';
 import { hex, hex32, truncated } from './problems';
+import { readRecord, type SnapshotRecord } from './record';
+import { entryFieldAt, readIndexSection, trailerFields, trailerLayout, type SnapshotTrailer } from './sections';
 
-/** Contiguous pages of a record that are all zero (`data` null) or all stored. */
-export interface PageSpan {
-  /** First page of the span, counted within the block. */
-  readonly page: number;
-  readonly count: number;
-  /** The pages' bytes, or `null` for zero pages: a view, valid as long as its record's. */
-  readonly data: Uint8Array | null;
-}
-
-/**
- * One page record, checked against its crc32.
- *
- * A record yielded by `SnapshotFile.records()` is a view of the reader's
- * buffer: its `data`, its spans' `data` and its zero map are valid only until
- * the iteration moves on (the loop's next step, or its end), when the reader
- * reads over them. A record kept for later (in an array, across an `await`
- * of the next record) must be kept as `record.copy()`.
- */
-export interface SnapshotRecord {
-  /** Byte offset of the record in the file. */
-  readonly offset: number;
-  /** Bytes of the record, from its tag through its crc. */
-  readonly byteLength: number;
-  /** Index of the block in `header.blocks`. */
-  readonly block: number;
-  /** First page, counted within the block. */
-  readonly page: number;
-  readonly count: number;
-  readonly via: SaveVia;
-  /** Pages of the record stored as zero, without data. */
-  readonly zeroPages: number;
-  /** Whether page `i` of the record (0 ≤ i < count) is a zero page. */
-  isZero(i: number): boolean;
-  /** The stored pages' bytes, in page order, zero pages left out. A view: see the lifetime above. */
-  readonly data: Uint8Array;
-  /** The record as runs of zero and stored pages, in page order. Their `data` are views of `data`. */
-  spans(): PageSpan[];
-  /** The record with bytes of its own (one allocation, the size of its payload), valid for as long as it is kept. */
-  copy(): SnapshotRecord;
-}
-
-/** The trailer, checked against its crc32 and against the records read. */
-export interface SnapshotTrailer {
-  /** Byte offset of the trailer in the file. */
-  readonly offset: number;
-  readonly records: number;
-  readonly pages: number;
-  readonly zeroPages: number;
-  /** Bytes of all records, from the end of the header to the trailer. */
-  readonly recordBytes: number;
-  /** crc32 over every record's crc field, in order. */
-  readonly streamCrc: number;
-}
+export type { PageSpan, SnapshotRecord } from './record';
+export type { SnapshotTrailer } from './sections';
 
 /** An open snapshot file: its header, then its records, read once front to back. */
 export interface SnapshotFile {
@@ -68,10 +19,10 @@ export interface SnapshotFile {
   readonly header: SnapshotFileHeader;
   /**
    * The page records in save order. The file is read as a stream; each record
-   * is checked against its crc32 before it is yielded, and the trailer against
-   * the records when they end. Each record is valid until the iteration
-   * moves on; keep one with `record.copy()`. Can be iterated once; the file
-   * is closed when the iteration ends, however it ends.
+   * is checked against its crc32 before it is yielded, and the index and the
+   * trailer against the records when they end. Each record is valid until
+   * the iteration moves on; keep one with `record.copy()`. Can be iterated
+   * once; the file is closed when the iteration ends, however it ends.
    * @throws FormatError (from the iteration) naming the byte and what was expected.
    */
   records(): AsyncGenerator<SnapshotRecord, void, undefined>;
@@ -84,7 +35,7 @@ export interface SnapshotFile {
 }
 
 /**
- * Opens a snapshot file and reads its header.
+ * Opens a snapshot file (version 1 or 2) and reads its header.
  * @throws FormatError when the header is not a valid snapshot header; the file is closed then.
  * @example
  * const file = await openSnapshot('guest.bgsnap');
@@ -118,10 +69,38 @@ export interface ReadSnapshotOptions {
  * @throws FormatError when the header is not a valid snapshot header.
  */
 export async function readSnapshot(handle: FileHandle, path: string, size: number, options: ReadSnapshotOptions = {}): Promise<SnapshotFileReader> {
+  const close = options.ownsHandle === true ? () => handle.close() : undefined;
+  return readSnapshotSource(fileSource(handle, size), path, { chunkBytes: options.chunkBytes, close });
+}
+
+/**
+ * Reads the snapshot in `source` from byte 0, as `readSnapshot` does a file:
+ * the header now, the records when iterated.
+ * @param name what to call the source (a path, an object key).
+ * @param options.close called once when the reader closes.
+ * @throws FormatError when the header is not a valid snapshot header.
+ */
+export async function readSnapshotSource(
+  source: ByteSource,
+  name: string,
+  options: { readonly chunkBytes?: number | undefined; readonly close?: (() => Promise<void>) | undefined } = {},
+): Promise<SnapshotFileReader> {
   // A buffer of 4 MiB, or the whole file when it is smaller; it grows for larger records.
-  const reader = new ByteReader(handle, size, options.chunkBytes ?? Math.max(64 * 1024, Math.min(4 * 1024 * 1024, size)));
+  const reader = new ByteReader(source, options.chunkBytes ?? Math.max(64 * 1024, Math.min(4 * 1024 * 1024, source.size)));
   const decoded = await decodeHeader(reader);
-  return new SnapshotFileReader(path, handle, options.ownsHandle ?? false, reader, decoded);
+  return new SnapshotFileReader(name, options.close, reader, decoded);
+}
+
+/** What the records read add up to, for the index and trailer checks. */
+interface ReadCounts {
+  records: number;
+  pages: number;
+  zeroPages: number;
+  streamCrc: number;
+  /** Version 2: where each record was. */
+  readonly entries: PageIndex | undefined;
+  /** Version 2: the index's offset, once it has been read. */
+  indexOffset: number | undefined;
 }
 
 /** A snapshot file being read; `openSnapshot` and `readSnapshot` return it as a `SnapshotFile`. */
@@ -134,10 +113,9 @@ export class SnapshotFileReader implements SnapshotFile {
 
   constructor(
     readonly path: string,
-    private readonly handle: FileHandle,
-    private readonly ownsHandle: boolean,
+    private readonly onClose: (() => Promise<void>) | undefined,
     private readonly reader: ByteReader,
-    /** The header, with where its block table entries are. */
+    /** The header, with where its block table entries are and its crc. */
     readonly decoded: DecodedHeader,
   ) {
     this.header = decoded.header;
@@ -147,35 +125,39 @@ export class SnapshotFileReader implements SnapshotFile {
     if (this.iterated) throw new Error('The records of a snapshot file can be iterated once');
     this.iterated = true;
     const reader = this.reader;
-    // Counts for the trailer check.
-    let records = 0;
-    let pages = 0;
-    let zeroPages = 0;
-    let streamCrc = 0;
+    const v1 = this.header.version === VERSION_1;
+    // Counts for the index and trailer checks; version 2's stream crc starts from the header's.
+    const read: ReadCounts = { records: 0, pages: 0, zeroPages: 0, streamCrc: this.decoded.crc, entries: v1 ? undefined : new PageIndex(), indexOffset: undefined };
     try {
       for (;;) {
-        // Step 1: a tag says what comes next: a record or the trailer.
+        // Step 1: a tag says what comes next: a record, the index (version 2) or the trailer.
         const at = reader.position;
+        const next = v1
+          ? "a record (tag 'PAGE') or the trailer (tag 'TRLR')"
+          : read.indexOffset === undefined
+            ? "a record (tag 'PAGE') or the index (tag 'INDX')"
+            : "the trailer (tag 'TRLR') after the index";
         if (!(await reader.ensure(4))) {
-          throw reader.buffered === 0
-            ? new FormatError(at, "a record (tag 'PAGE') or the trailer (tag 'TRLR')", 'the end of the file')
-            : truncated(at, 4, 'a record or trailer tag', reader);
+          throw reader.buffered === 0 ? new FormatError(at, next, 'the end of the file') : truncated(at, 4, 'a record, index or trailer tag', reader);
         }
         const tag = reader.peek(4).readUInt32LE(0);
-        if (tag === TRAILER_TAG) {
+        if (tag === TRAILER_TAG && (v1 || read.indexOffset !== undefined)) {
           this.trailerOffset = at;
-          this.trailer = await this.readTrailer(at, { records, pages, zeroPages, streamCrc });
+          this.trailer = await this.readTrailer(at, read);
           return;
         }
-        if (tag !== RECORD_TAG) {
-          throw new FormatError(at, "a record (tag 'PAGE') or the trailer (tag 'TRLR')", `the bytes ${hex(reader.peek(4))}`);
+        if (tag === INDEX_TAG && !v1 && read.indexOffset === undefined) {
+          await this.readIndex(at, read);
+          continue;
         }
+        if (tag !== RECORD_TAG || read.indexOffset !== undefined) throw new FormatError(at, next, `the bytes ${hex(reader.peek(4))}`);
         // Step 2: the record, checked, then counted.
-        const record = await this.readRecord(at);
-        records++;
-        pages += record.count;
-        zeroPages += record.zeroPages;
-        streamCrc = crc32(record.crcField, streamCrc);
+        const record = await readRecord(reader, at, this.header);
+        read.records++;
+        read.pages += record.count;
+        read.zeroPages += record.zeroPages;
+        read.streamCrc = crc32(record.crcField, read.streamCrc);
+        read.entries?.push(at, record.block, record.page, record.count);
         yield record;
       }
     } finally {
@@ -184,185 +166,63 @@ export class SnapshotFileReader implements SnapshotFile {
   }
 
   close(): Promise<void> {
-    this.closing ??= this.ownsHandle ? this.handle.close() : Promise.resolve();
+    this.closing ??= this.onClose === undefined ? Promise.resolve() : this.onClose();
     return this.closing;
   }
 
-  private async readRecord(at: number): Promise<RecordView> {
-    const reader = this.reader;
-    const { blocks, pageSize } = this.header;
-    // Step 1: the fixed part, each field within range before the payload is read.
-    if (!(await reader.ensure(Record.fixedSize))) throw truncated(at, Record.fixedSize, 'the fixed part of a record', reader);
-    const fixed = reader.peek(Record.fixedSize);
-    const blockIndex = fixed.readUInt32LE(Record.block);
-    const block = blocks[blockIndex];
-    if (block === undefined) {
-      throw new FormatError(at + Record.block, `a block index below ${blocks.length}`, String(blockIndex));
-    }
-    const page = readU64(fixed, Record.page);
-    const count = fixed.readUInt32LE(Record.count);
-    if (page === undefined || count < 1 || page + count > block.pages) {
-      throw new FormatError(
-        at + Record.page,
-        `pages within block ${JSON.stringify(block.name)} (pages 0 to ${block.pages - 1})`,
-        page === undefined ? 'a first page above 2^53' : `${count} pages from page ${page}`,
-      );
-    }
-    const flags = fixed.readUInt8(Record.flags);
-    if ((flags & ~RecordFlags.zeroMap) !== 0) throw new FormatError(at + Record.flags, 'record flags 0 or 1', String(flags));
-    const via = VIA_CODES[fixed.readUInt8(Record.via)];
-    if (via === undefined) throw new FormatError(at + Record.via, 'a via code 0, 1 or 2', String(fixed.readUInt8(Record.via)));
-    const reserved = fixed.readUInt16LE(Record.reserved);
-    if (reserved !== 0) throw new FormatError(at + Record.reserved, 'reserved bytes 0', String(reserved));
-    const mapBytes = (flags & RecordFlags.zeroMap) !== 0 ? zeroMapBytes(count) : 0;
-    const payload = fixed.readUInt32LE(Record.payloadLength);
-    const stored = payload - mapBytes;
-    const maxStored = mapBytes === 0 ? count : count - 1;
-    if (stored < 0 || stored % pageSize !== 0 || (mapBytes === 0 && stored !== count * pageSize) || stored > maxStored * pageSize) {
-      throw new FormatError(
-        at + Record.payloadLength,
-        mapBytes === 0
-          ? `a payload of ${count * pageSize} bytes (${count} pages)`
-          : `a payload of a ${mapBytes}-byte zero map and up to ${maxStored} pages of ${pageSize} bytes`,
-        `${payload} bytes`,
-      );
-    }
-
-    // Step 2: the whole record, checked against its crc before anything in it is used.
-    const length = Record.fixedSize + payload + Record.crcSize;
-    if (!(await reader.ensure(length))) throw truncated(at, length, 'a record', reader);
-    const bytes = reader.take(length);
-    const crcAt = length - Record.crcSize;
-    const storedCrc = bytes.readUInt32LE(crcAt);
-    const computed = crc32(bytes.subarray(0, crcAt));
-    if (storedCrc !== computed) {
-      throw new FormatError(at, `a record whose crc32 (stored at byte ${at + crcAt}) is 0x${hex32(storedCrc)}`, `crc32 0x${hex32(computed)}`);
-    }
-
-    // Step 3: the zero map agrees with the payload length, and its padding bits are clear.
-    const map = bytes.subarray(Record.fixedSize, Record.fixedSize + mapBytes);
-    let zeros = 0;
-    if (mapBytes !== 0) {
-      for (let i = 0; i < count; i++) zeros += ((map[i >>> 3] as number) >>> (i & 7)) & 1;
-      const padding = count % 8 === 0 ? 0 : (map[mapBytes - 1] as number) >>> (count % 8);
-      if (padding !== 0) throw new FormatError(at + Record.fixedSize + mapBytes - 1, 'zero-map padding bits 0', `0x${padding.toString(16)}`);
-      if (zeros === 0 || stored !== (count - zeros) * pageSize) {
-        throw new FormatError(
-          at + Record.fixedSize,
-          `a zero map with at least one bit set, and ${stored / pageSize} pages stored`,
-          `${zeros} zero pages of ${count}`,
-        );
+  /** The index, checked against its crc and, entry by entry, against the records read. */
+  private async readIndex(at: number, read: ReadCounts): Promise<void> {
+    const index = await readIndexSection(this.reader, at, this.decoded, read.records);
+    const entries = read.entries as PageIndex;
+    for (let i = 0; i < entries.length; i++) {
+      const fields: [number, number, number, string][] = [
+        [Index.entryOffset, index.offset(i), entries.offset(i), 'offset'],
+        [Index.entryFirstPage, index.firstPage(i), entries.firstPage(i), 'first page'],
+        [Index.entryBlock, index.block(i), entries.block(i), 'block'],
+        [Index.entryCount, index.count(i), entries.count(i), 'page count'],
+      ];
+      for (const [field, stored, actual, what] of fields) {
+        if (stored !== actual) throw new FormatError(entryFieldAt(at, i, field), `index entry ${i} with the ${what} of record ${i}, ${actual}`, String(stored));
       }
     }
-    return new RecordView(at, length, blockIndex, block, page, count, via, zeros, map, bytes.subarray(Record.fixedSize + mapBytes, crcAt), bytes.subarray(crcAt), pageSize);
+    read.indexOffset = at;
   }
 
-  private async readTrailer(
-    at: number,
-    read: { records: number; pages: number; zeroPages: number; streamCrc: number },
-  ): Promise<SnapshotTrailer> {
+  private async readTrailer(at: number, read: ReadCounts): Promise<SnapshotTrailer> {
     const reader = this.reader;
+    const layout = trailerLayout(this.decoded);
     // Step 1: the trailer, checked against its crc.
-    if (!(await reader.ensure(Trailer.size))) throw truncated(at, Trailer.size, 'the trailer', reader);
-    const bytes = reader.take(Trailer.size);
-    const stored = bytes.readUInt32LE(Trailer.crc);
-    const computed = crc32(bytes.subarray(0, Trailer.crc));
-    if (stored !== computed) {
-      throw new FormatError(at, `a trailer whose crc32 (stored at byte ${at + Trailer.crc}) is 0x${hex32(stored)}`, `crc32 0x${hex32(computed)}`);
-    }
-    if (bytes.readUInt32LE(Trailer.reserved) !== 0) throw new FormatError(at + Trailer.reserved, 'reserved bytes 0', String(bytes.readUInt32LE(Trailer.reserved)));
+    if (!(await reader.ensure(layout.size))) throw truncated(at, layout.size, 'the trailer', reader);
+    const bytes = reader.take(layout.size);
+    const fields = trailerFields(bytes, at, this.decoded);
 
-    // Step 2: its counts and stream checksum against what was read.
-    const recordBytes = at - this.header.byteLength;
-    const expect = (field: keyof typeof Trailer & keyof SnapshotTrailer, actual: number, what: string): number => {
-      const value = readU64(bytes, Trailer[field]);
-      if (value !== actual) throw new FormatError(at + Trailer[field], `${what} of ${actual}, as read`, `${value ?? 'more than 2^53'}`);
+    // Step 2: its counts, the index's place and the stream checksum against what was read.
+    const end = read.indexOffset ?? at;
+    const expect = (field: 'records' | 'pages' | 'zeroPages' | 'recordBytes' | 'indexOffset', actual: number, what: string): number => {
+      const value = fields[field];
+      const fieldAt = at + ((layout as Partial<Record<string, number>>)[field] ?? 0);
+      if (value !== actual) throw new FormatError(fieldAt, `${what} of ${actual}, as read`, `${value ?? 'more than 2^53'}`);
       return value;
     };
     const trailer: SnapshotTrailer = {
       offset: at,
+      byteLength: layout.size,
       records: expect('records', read.records, 'a record count'),
       pages: expect('pages', read.pages, 'a page count'),
       zeroPages: expect('zeroPages', read.zeroPages, 'a zero-page count'),
-      recordBytes: expect('recordBytes', recordBytes, 'a record byte count'),
-      streamCrc: bytes.readUInt32LE(Trailer.streamCrc),
+      recordBytes: expect('recordBytes', end - this.header.byteLength, 'a record byte count'),
+      indexOffset: read.indexOffset === undefined ? undefined : expect('indexOffset', read.indexOffset, 'an index offset'),
+      streamCrc: fields.streamCrc,
     };
     if (trailer.streamCrc !== read.streamCrc) {
-      throw new FormatError(at + Trailer.streamCrc, `a stream checksum of 0x${hex32(read.streamCrc)}, as read`, `0x${hex32(trailer.streamCrc)}`);
+      throw new FormatError(at + layout.streamCrc, `a stream checksum of 0x${hex32(read.streamCrc)}, as read`, `0x${hex32(trailer.streamCrc)}`);
     }
 
     // Step 3: nothing after it.
     if (await reader.ensure(1)) {
-      const end = at + Trailer.size;
-      throw new FormatError(end, `the end of the file after the trailer`, `more bytes (the file goes on past byte ${end})`);
+      const after = at + layout.size;
+      throw new FormatError(after, `the end of the file after the trailer`, `more bytes (the file goes on past byte ${after})`);
     }
     return trailer;
-  }
-}
-
-class RecordView implements SnapshotRecord {
-  constructor(
-    readonly offset: number,
-    readonly byteLength: number,
-    readonly block: number,
-    private readonly info: BlockInfo,
-    readonly page: number,
-    readonly count: number,
-    readonly via: SaveVia,
-    readonly zeroPages: number,
-    private readonly map: Uint8Array,
-    readonly data: Uint8Array,
-    /** The record's four crc bytes, as stored. */
-    readonly crcField: Uint8Array,
-    private readonly pageSize: number,
-  ) {}
-
-  isZero(i: number): boolean {
-    if (!Number.isInteger(i) || i < 0 || i >= this.count) {
-      throw new RangeError(`Page ${i} is outside this record of ${this.count} pages of block ${JSON.stringify(this.info.name)}`);
-    }
-    return this.map.length !== 0 && (((this.map[i >>> 3] as number) >>> (i & 7)) & 1) === 1;
-  }
-
-  copy(): SnapshotRecord {
-    // One allocation for the map, the data and the crc, in the record's order.
-    const own = new Uint8Array(this.map.length + this.data.length + this.crcField.length);
-    own.set(this.map, 0);
-    own.set(this.data, this.map.length);
-    own.set(this.crcField, this.map.length + this.data.length);
-    const dataEnd = this.map.length + this.data.length;
-    return new RecordView(
-      this.offset,
-      this.byteLength,
-      this.block,
-      this.info,
-      this.page,
-      this.count,
-      this.via,
-      this.zeroPages,
-      own.subarray(0, this.map.length),
-      own.subarray(this.map.length, dataEnd),
-      own.subarray(dataEnd),
-      this.pageSize,
-    );
-  }
-
-  spans(): PageSpan[] {
-    const spans: PageSpan[] = [];
-    let stored = 0;
-    for (let i = 0; i < this.count; ) {
-      const zero = this.isZero(i);
-      let j = i + 1;
-      while (j < this.count && this.isZero(j) === zero) j++;
-      const n = j - i;
-      if (zero) {
-        spans.push({ page: this.page + i, count: n, data: null });
-      } else {
-        spans.push({ page: this.page + i, count: n, data: this.data.subarray(stored * this.pageSize, (stored + n) * this.pageSize) });
-        stored += n;
-      }
-      i = j;
-    }
-    return spans;
   }
 }

@@ -1,91 +1,170 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
-import { FileChangedError, GeometryMismatchError, SnapshotInProgressError, type FormatError } from '../errors';
+import { FileChangedError, GeometryMismatchError, OptionError, SnapshotInProgressError, type FormatError } from '../errors';
 import type { MemoryBlock, PagedMemory } from '../memory/PagedMemory';
+import { chainProblem } from './chain';
 import type { SnapshotFileHeader } from './decodeHeader';
 import { PageTracker } from './PageTracker';
 import { readSnapshot, type SnapshotTrailer } from './reader';
 import { verifyHandle } from './verify';
 
+/** What `restore` took from one file of a chain. */
+export interface RestoreLinkReport {
+  readonly path: string;
+  readonly header: SnapshotFileHeader;
+  readonly trailer: SnapshotTrailer;
+  /** Pages written from this link: those no newer link holds. */
+  readonly pages: number;
+  /** Of which zero pages. */
+  readonly zeroPages: number;
+}
+
 /** What `restore` wrote. */
 export interface RestoreReport {
+  /** The newest link's header (the only file's, for one file): memory is as it was at its t0. */
   readonly header: SnapshotFileHeader;
+  /** The newest link's trailer. */
   readonly trailer: SnapshotTrailer;
   /** Pages written into memory, zero pages included: every page of it. */
   readonly pages: number;
+  /** Of which zero pages. */
   readonly zeroPages: number;
+  /** Per file, in the order given (base first). */
+  readonly links: readonly RestoreLinkReport[];
 }
 
 /** Bytes of the first read, for the header alone: enough for most headers, small next to any snapshot. */
 const HEADER_READ_BYTES = 4096;
 
+/** One file of the chain, open. */
+interface OpenLink {
+  readonly path: string;
+  readonly handle: FileHandle;
+  readonly before: BigIntStats;
+  readonly size: number;
+  header: SnapshotFileHeader;
+}
+
 /**
- * Writes a snapshot file into `memory`, which must have the snapshot's page
- * size and blocks (same names, sizes and order). Every record is checked
- * against its crc32 before it is written, every page must come exactly once,
- * and the trailer must match.
+ * Writes a snapshot file, or a chain of them (base first: a full snapshot,
+ * then its incremental children in order), into `memory`, which must have
+ * the snapshot's page size and blocks (same names, sizes and order). Every
+ * record is checked against its crc32 before it is written, every page of
+ * the base must come exactly once, and each file's index and trailer must
+ * match. Each page comes from the newest link that holds it: the links are
+ * read newest first, and a page already written is skipped (one bit a page).
  *
- * It reads one open handle three times: the header alone, to check the
- * geometry (a mismatch costs a few KiB of reading); then the whole file,
- * verified as `verify` does, before the first byte is written; then the
- * whole file again, into memory. So a bad file leaves memory untouched, and
- * the file written is the file checked: a file renamed over `path` meanwhile
- * is not read, and one changed in place between the passes (its size or
- * modification time differ) is refused with a FileChangedError before
- * anything is written. A change during the last pass, if the records still
- * check, is seen only at its end (FileChangedError with `memoryWritten`).
+ * It reads each open handle three times: the header alone, to check the
+ * chain (docs/FORMAT.md, "Chains") and the geometry (a mismatch costs a few
+ * KiB of reading); then the whole file, verified as `verify` does, before
+ * the first byte is written; then the whole file again, into memory. So a
+ * bad file or chain leaves memory untouched, and the file written is the
+ * file checked: a file renamed over its path meanwhile is not read, and one
+ * changed in place between the passes (its size or modification time
+ * differ) is refused with a FileChangedError before anything is written. A
+ * change during the last pass, if the records still check, is seen only at
+ * its end (FileChangedError with `memoryWritten`).
  *
  * The bytes go straight into the blocks, past the write barrier, so the
  * memory must not be in a snapshot, and nothing else should write to it
  * meanwhile.
  *
  * @throws SnapshotInProgressError when a snapshot holds `memory` (checked before every record).
+ * @throws ChainError naming the first link that breaks the chain rules; nothing is written then.
  * @throws GeometryMismatchError when the geometry differs; nothing is written then.
  * @throws FormatError naming the byte and what was expected there; nothing is written then.
- * @throws FileChangedError when the file changed while it was read.
+ * @throws FileChangedError when a file changed while it was read.
  */
-export async function restore(path: string, memory: PagedMemory): Promise<RestoreReport> {
+export async function restore(files: string | readonly string[], memory: PagedMemory): Promise<RestoreReport> {
+  const paths = typeof files === 'string' ? [files] : files;
+  if (paths.length === 0) throw new OptionError('files', 'at least one snapshot file, base first', files);
   if (memory.snapshotting) throw new SnapshotInProgressError();
-  const handle = await open(path, 'r');
+  const links: OpenLink[] = [];
   try {
-    const before = await handle.stat({ bigint: true });
-    const size = Number(before.size);
-    // Step 1: the geometry, from the header alone.
-    const head = await readSnapshot(handle, path, size, { chunkBytes: HEADER_READ_BYTES });
-    const targets = matchGeometry(head.header, memory);
-    // Step 2: the whole file is checked; a bad one names its first problem and changes nothing.
-    const report = await verifyHandle(handle, path, size);
-    if (!report.ok) throw report.problems[0] as FormatError;
-    // Step 3: the file checked is the file about to be written.
-    await checkUnchanged(handle, path, before, false);
-    // Step 4: every record into its block, each page once (checked again as it is read).
-    const file = await readSnapshot(handle, path, size);
-    const tracker = new PageTracker(file.header.blocks);
-    const pageSize = file.header.pageSize;
-    for await (const record of file.records()) {
-      if (memory.snapshotting) throw new SnapshotInProgressError();
-      const repeat = tracker.mark(record);
-      if (repeat !== undefined) throw repeat;
-      const bytes = (targets[record.block] as MemoryBlock).bytes;
-      for (const span of record.spans()) {
-        const at = span.page * pageSize;
-        if (span.data === null) bytes.fill(0, at, at + span.count * pageSize);
-        else bytes.set(span.data, at);
+    // Step 1: every header, then the chain, then the geometry: a few KiB a file.
+    for (const path of paths) {
+      const handle = await open(path, 'r');
+      try {
+        const before = await handle.stat({ bigint: true });
+        const size = Number(before.size);
+        const head = await readSnapshot(handle, path, size, { chunkBytes: HEADER_READ_BYTES });
+        links.push({ path, handle, before, size, header: head.header });
+      } catch (error) {
+        await handle.close();
+        throw error;
       }
     }
-    // Step 5: the trailer was checked by the iteration; every page must have come, from the same file.
-    const trailer = file.trailer as SnapshotTrailer;
-    const missing = tracker.missing(trailer.offset);
+    const broken = chainProblem(links);
+    if (broken !== undefined) throw broken;
+    const targets = matchGeometry((links[0] as OpenLink).header, memory);
+    // Step 2: every file checked whole; a bad one names its first problem and changes nothing.
+    for (const link of links) {
+      const report = await verifyHandle(link.handle, link.path, link.size);
+      if (!report.ok) throw report.problems[0] as FormatError;
+    }
+    // Step 3: the files checked are the files about to be written.
+    for (const link of links) await checkUnchanged(link, false);
+    // Step 4: newest link first, each page not yet written into its block (checked again as it is read).
+    // The bytes go past the write barrier: memory forgets its last snapshot first, so that the next
+    // incremental one is a full one, even if this restore fails half-way.
+    memory.forgetSnapshots();
+    const written = new PageTracker((links[0] as OpenLink).header.blocks);
+    const reports: RestoreLinkReport[] = [];
+    for (let i = links.length - 1; i >= 0; i--) reports[i] = await writeLink(links[i] as OpenLink, memory, targets, written);
+    // Step 5: every page must have come (the base holds each), from the same files.
+    const newest = reports[reports.length - 1] as RestoreLinkReport;
+    const missing = written.missing(newest.trailer.offset);
     if (missing !== undefined) throw missing;
-    await checkUnchanged(handle, path, before, true);
-    return { header: file.header, trailer, pages: tracker.pages, zeroPages: trailer.zeroPages };
+    for (const link of links) await checkUnchanged(link, true);
+    const zeroPages = reports.reduce((n, r) => n + r.zeroPages, 0);
+    return { header: newest.header, trailer: newest.trailer, pages: written.pages, zeroPages, links: reports };
   } finally {
-    await handle.close();
+    await Promise.all(links.map((l) => l.handle.close()));
   }
 }
 
-/** Throws a FileChangedError when the file's size or modification time differ from `before`. */
-async function checkUnchanged(handle: FileHandle, path: string, before: BigIntStats, memoryWritten: boolean): Promise<void> {
+/** Writes the pages of one link that `written` has not seen, and marks them. */
+async function writeLink(link: OpenLink, memory: PagedMemory, targets: readonly MemoryBlock[], written: PageTracker): Promise<RestoreLinkReport> {
+  const file = await readSnapshot(link.handle, link.path, link.size);
+  const own = new PageTracker(file.header.blocks, file.header.kind);
+  const { pageSize, blocks } = file.header;
+  let pages = 0;
+  let zeroPages = 0;
+  for await (const record of file.records()) {
+    if (memory.snapshotting) throw new SnapshotInProgressError();
+    const repeat = own.mark(record);
+    if (repeat !== undefined) throw repeat;
+    const bytes = (targets[record.block] as MemoryBlock).bytes;
+    const first = (blocks[record.block] as { firstPage: number }).firstPage;
+    for (const span of record.spans()) {
+      // Runs of pages within the span that no newer link wrote.
+      for (let i = 0; i < span.count; ) {
+        if (written.has(first + span.page + i)) {
+          i++;
+          continue;
+        }
+        let j = i + 1;
+        while (j < span.count && !written.has(first + span.page + j)) j++;
+        const at = (span.page + i) * pageSize;
+        if (span.data === null) {
+          bytes.fill(0, at, at + (j - i) * pageSize);
+          zeroPages += j - i;
+        } else bytes.set(span.data.subarray(i * pageSize, j * pageSize), at);
+        pages += j - i;
+        i = j;
+      }
+    }
+    written.mark(record);
+  }
+  // The trailer was checked by the iteration; a full link must hold every page.
+  const trailer = file.trailer as SnapshotTrailer;
+  const missing = own.missing(trailer.offset);
+  if (missing !== undefined) throw missing;
+  return { path: link.path, header: file.header, trailer, pages, zeroPages };
+}
+
+/** Throws a FileChangedError when the file's size or modification time differ from when it was opened. */
+async function checkUnchanged({ handle, path, before }: OpenLink, memoryWritten: boolean): Promise<void> {
   const now = await handle.stat({ bigint: true });
   if (now.size === before.size && now.mtimeNs === before.mtimeNs) return;
   const seen = (s: BigIntStats) => ({ size: Number(s.size), mtimeMs: Number(s.mtimeNs / 1000n) / 1000 });

@@ -1,5 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
-import { FormatError } from '../errors';
+import { FormatError, OptionError, type ChainError } from '../errors';
+import { chainProblem } from './chain';
 import { pageCountProblem, type SnapshotFileHeader } from './decodeHeader';
 import { PageTracker } from './PageTracker';
 import { readSnapshot, type SnapshotFileReader, type SnapshotTrailer } from './reader';
@@ -39,16 +40,56 @@ export interface VerifyFailed extends VerifyCounts {
   readonly problems: readonly [FormatError, ...FormatError[]];
 }
 
+/** What `verify` found in a chain; `ok` discriminates. */
+export type ChainVerifyReport = ChainVerifyPassed | ChainVerifyFailed;
+
+/** Every link intact, and the links one chain, base first. */
+export interface ChainVerifyPassed {
+  readonly ok: true;
+  /** One report per link, in the order given. */
+  readonly links: readonly VerifyPassed[];
+  readonly chain: undefined;
+}
+
+/** A link is not intact, or the links are not one chain. */
+export interface ChainVerifyFailed {
+  readonly ok: false;
+  /** One report per link, in the order given; each says what is wrong in its file. */
+  readonly links: readonly VerifyReport[];
+  /** The first link that breaks the chain rules; `undefined` when they hold or a header could not be read. */
+  readonly chain: ChainError | undefined;
+}
+
 /**
  * Reads a snapshot file through and checks it: the header, every record's
- * crc32 and fields, every page present exactly once, and the trailer's
- * counts and stream checksum. Refuses a truncated file, whatever the
- * offset. Never throws for a bad file: the report says what is wrong and at
- * which byte. Holds one record and a bitmap of the pages (one bit a page) at
- * a time, and allocates the bitmap only for a page count the file can hold.
- * @throws the file system's error when the file cannot be opened or read.
+ * crc32 and fields, every page present exactly once (at most once in an
+ * incremental snapshot), the index and the trailer's counts and stream
+ * checksum. Refuses a truncated file, whatever the offset. Never throws for
+ * a bad file: the report says what is wrong and at which byte. Holds one
+ * record and a bitmap of the pages (one bit a page) at a time, and allocates
+ * the bitmap only for a page count the file can hold.
+ *
+ * Given a list of files, base first, checks each one so, and that they are
+ * one chain (docs/FORMAT.md, "Chains").
+ * @throws the file system's error when a file cannot be opened or read.
  */
-export async function verify(path: string): Promise<VerifyReport> {
+export function verify(path: string): Promise<VerifyReport>;
+export function verify(files: readonly string[]): Promise<ChainVerifyReport>;
+export function verify(files: string | readonly string[]): Promise<VerifyReport | ChainVerifyReport>;
+export async function verify(files: string | readonly string[]): Promise<VerifyReport | ChainVerifyReport> {
+  if (typeof files === 'string') return verifyFile(files);
+  if (files.length === 0) throw new OptionError('files', 'at least one snapshot file, base first', files);
+  // Step 1: each link on its own.
+  const links: VerifyReport[] = [];
+  for (const path of files) links.push(await verifyFile(path));
+  // Step 2: the chain, from the headers, when every one could be read.
+  const headers = links.flatMap((r) => (r.header === undefined ? [] : [{ path: r.path, header: r.header }]));
+  const chain = headers.length === links.length ? chainProblem(headers) : undefined;
+  if (chain === undefined && links.every((r): r is VerifyPassed => r.ok)) return { ok: true, links, chain: undefined };
+  return { ok: false, links, chain };
+}
+
+async function verifyFile(path: string): Promise<VerifyReport> {
   const handle = await open(path, 'r');
   try {
     const { size } = await handle.stat();
@@ -77,7 +118,7 @@ export async function verifyHandle(handle: FileHandle, path: string, size: numbe
   // A header that claims more pages than the file can hold gets no bitmap: the records are still
   // read, since a file cut short is the likelier story, and its first problem says where.
   const tooMany = pageCountProblem(file.decoded, size);
-  const tracker = tooMany === undefined ? new PageTracker(file.header.blocks) : undefined;
+  const tracker = tooMany === undefined ? new PageTracker(file.header.blocks, file.header.kind) : undefined;
   try {
     for await (const record of file.records()) {
       counts.records++;

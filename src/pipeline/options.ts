@@ -1,5 +1,6 @@
 import type { SchedulerLike } from 'rxjs';
 import { OptionError } from '../errors';
+import { isSnapshotId } from '../format/uuid';
 import { eventLoopScheduler } from '../scheduling/eventLoopScheduler';
 import { resolveStrategy, type StrategyName } from '../strategies';
 import { checkWriteOptions, type WriteOptions } from './writeSize';
@@ -203,9 +204,3 @@ export function resolveOptions(options: SnapshotOptions | undefined, pageSize: n
   };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-/** Whether `id` is a snapshot id: a UUID in lowercase hex, not all zero. */
-function isSnapshotId(id: unknown): id is string {
-  return typeof id === 'string' && UUID.test(id) && /[1-9a-f]/.test(id);
-}

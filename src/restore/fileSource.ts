@@ -2,12 +2,18 @@ import { readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import { defer, from, Observable } from 'rxjs';
-import { FormatError, GeometryMismatchError } from '../errors';
+import { FormatError } from '../errors';
 import type { BlockInfo } from '../memory/contract';
+import { ByteReader } from '../format/ByteReader';
+import type { ByteSource } from '../format/ByteSource';
+import { fileSource as handleSource } from '../format/ByteSource';
+import { chainProblem } from '../format/chain';
 import type { SnapshotFileHeader } from '../format/decodeHeader';
-import { RECORD_TAG, Record, RecordFlags, TRAILER_TAG, Trailer, VIA_CODES, readU64, zeroMapBytes } from '../format/layout';
+import { RECORD_TAG, Record, RecordFlags, TRAILER_TAG, TrailerV1, VERSION_1, VIA_CODES, readU64, zeroMapBytes } from '../format/layout';
 import { hex, hex32 } from '../format/problems';
+import { readIndex } from '../format/randomAccess';
 import { readSnapshot } from '../format/reader';
+import { readRecord } from '../format/record';
 import type { LoadedRun, PageSource, SourceGeometry } from './PageSource';
 import { RecordTable } from './RecordTable';
 
@@ -31,12 +37,14 @@ interface OpenFile {
 }
 
 /**
- * Snapshot files as a `PageSource`, base first (a page comes from the newest
- * file that holds it). The record table comes from one scan of the record
- * headers (version 1 files have no page index): one small positional read
- * per record, in slices between event-loop turns. Reads coalesce adjacent
- * records of one file into one read; each record is checked against its crc
- * before its pages are handed over.
+ * Snapshot files as a `PageSource`: one file, or a chain base first (checked
+ * as `restore` checks it; a page comes from the newest link that holds it).
+ * The record table comes from each file's page index (version 2: one read of
+ * the trailer and the index), or, for a version 1 file, from one scan of its
+ * record headers: one small positional read per record, in slices between
+ * event-loop turns. Reads coalesce adjacent records of one file into one
+ * read; each record is checked by the format's own record reader (fields,
+ * crc32, zero map, codec) before its pages are handed over.
  */
 export function fileSource(paths: readonly string[]): PageSource {
   let files: OpenFile[] = [];
@@ -76,14 +84,9 @@ export function fileSource(paths: readonly string[]): PageSource {
       }
     }
     const first = (files[0] as OpenFile).header;
-    // Every link has the base's geometry.
-    files.forEach((f, i) => {
-      if (f.header.pageSize !== first.pageSize) throw new GeometryMismatchError(`files[${i}].pageSize`, f.header.pageSize, first.pageSize);
-      f.header.blocks.forEach((b, j) => {
-        const base = first.blocks[j];
-        if (base === undefined || base.name !== b.name || base.size !== b.size) throw new GeometryMismatchError(`files[${i}].blocks[${j}]`, b.name, base?.name);
-      });
-    });
+    // One chain, base first, with the base's geometry (ChainError otherwise).
+    const problem = chainProblem(files.map((f) => ({ path: f.path, header: f.header })));
+    if (problem !== undefined) throw problem;
     return { pageSize: first.pageSize, blocks: first.blocks.map(({ name, size }) => ({ name, size })) };
   };
 
@@ -92,9 +95,23 @@ export function fileSource(paths: readonly string[]): PageSource {
     const blocks = first.blocks;
     const last = blocks[blocks.length - 1] as BlockInfo;
     const t = new RecordTable(last.firstPage + last.pages);
-    const fixed = Buffer.alloc(Math.max(Record.fixedSize, Trailer.size));
+    const fixed = Buffer.alloc(Math.max(Record.fixedSize, TrailerV1.size));
     for (let f = 0; f < files.length; f++) {
       const file = files[f] as OpenFile;
+      if (file.header.version !== VERSION_1) {
+        // Version 2: the page index, in stream order; a record runs to the next one (the last, to the index).
+        const index = await readIndex(handleSource(file.handle, file.size));
+        const entries = index.entries;
+        const end = index.trailer.indexOffset ?? file.size;
+        for (let i = 0; i < entries.length; i++) {
+          const at = entries.offset(i);
+          const next = i + 1 < entries.length ? entries.offset(i + 1) : end;
+          const r = t.add((blocks[entries.block(i)] as BlockInfo).firstPage + entries.firstPage(i), entries.count(i), next - at);
+          fileOf[r] = f;
+          offsets[r] = at;
+        }
+        continue;
+      }
       const fd = file.handle.fd;
       let at = file.header.byteLength;
       let records = 0;
@@ -155,17 +172,18 @@ export function fileSource(paths: readonly string[]): PageSource {
         return { g, file, start, bytes };
       }),
     );
-    // Step 2: each record checked against its crc, cut into runs and handed over, one record
-    // per turn of the event loop: checking 4 MiB at once would hold a fault up for milliseconds.
+    // Step 2: each record checked by the format's reader, cut into runs and handed over, one
+    // record per turn of the event loop: checking 4 MiB at once would hold a fault up for milliseconds.
     let first = true;
     for (const { g, file, start, bytes } of read) {
+      const source = bufferSource(bytes, start, file.size);
       for (const r of g) {
         if (!first) await new Promise((resolve) => setImmediate(resolve));
         first = false;
         const at = offsets[r] as number;
-        const rec = bytes.subarray(at - start, at - start + t.byteLength(r));
-        const runs: LoadedRun[] = [];
-        pushRuns(runs, rec, at, r, t.first(r), t.count(r), file.header.pageSize);
+        const record = await readRecord(new ByteReader(source, t.byteLength(r), at), at, file.header);
+        const blockFirst = (file.header.blocks[record.block] as BlockInfo).firstPage;
+        const runs: LoadedRun[] = record.spans().map((span) => ({ record: r, first: blockFirst + span.page, count: span.count, data: span.data }));
         if (!emit(runs)) return;
       }
     }
@@ -235,6 +253,7 @@ function recordFields(fixed: Buffer, at: number, header: SnapshotFileHeader): { 
 
 /** The trailer's crc and counts against the records scanned (its stream checksum needs every record: left to `verify`). */
 function checkTrailer(fd: number, into: Buffer, at: number, file: OpenFile, records: number, pages: number): void {
+  const Trailer = TrailerV1;
   const got = readSync(fd, into, 0, Trailer.size, at);
   if (got < Trailer.size) throw new FormatError(at, `the trailer: ${Trailer.size} bytes, to byte ${at + Trailer.size}`, `the end of the file at byte ${at + got}`);
   const stored = into.readUInt32LE(Trailer.crc);
@@ -245,37 +264,16 @@ function checkTrailer(fd: number, into: Buffer, at: number, file: OpenFile, reco
   if (at + Trailer.size !== file.size) throw new FormatError(at + Trailer.size, 'the end of the file after the trailer', `more bytes (the file goes on past byte ${at + Trailer.size})`);
 }
 
-/** Checks one record (`rec`, at file offset `at`) against its crc and zero map, and adds its runs. */
-function pushRuns(runs: LoadedRun[], rec: Buffer, at: number, record: number, first: number, count: number, pageSize: number): void {
-  const crcAt = rec.length - Record.crcSize;
-  const storedCrc = rec.readUInt32LE(crcAt);
-  const computed = crc32(rec.subarray(0, crcAt));
-  if (storedCrc !== computed) throw new FormatError(at, `a record whose crc32 (stored at byte ${at + crcAt}) is 0x${hex32(storedCrc)}`, `crc32 0x${hex32(computed)}`);
-  const mapBytes = (rec.readUInt8(Record.flags) & RecordFlags.zeroMap) !== 0 ? zeroMapBytes(count) : 0;
-  const map = rec.subarray(Record.fixedSize, Record.fixedSize + mapBytes);
-  const data = rec.subarray(Record.fixedSize + mapBytes, crcAt);
-  if (mapBytes === 0) {
-    runs.push({ record, first, count, data });
-    return;
-  }
-  const isZero = (i: number): boolean => (((map[i >>> 3] as number) >>> (i & 7)) & 1) === 1;
-  let zeros = 0;
-  for (let i = 0; i < count; i++) if (isZero(i)) zeros++;
-  const padding = count % 8 === 0 ? 0 : (map[mapBytes - 1] as number) >>> (count % 8);
-  if (padding !== 0) throw new FormatError(at + Record.fixedSize + mapBytes - 1, 'zero-map padding bits 0', `0x${padding.toString(16)}`);
-  if (zeros === 0 || data.length !== (count - zeros) * pageSize) {
-    throw new FormatError(at + Record.fixedSize, `a zero map with at least one bit set, and ${data.length / pageSize} pages stored`, `${zeros} zero pages of ${count}`);
-  }
-  let stored = 0;
-  for (let i = 0; i < count; ) {
-    const zero = isZero(i);
-    let j = i + 1;
-    while (j < count && isZero(j) === zero) j++;
-    if (zero) runs.push({ record, first: first + i, count: j - i, data: null });
-    else {
-      runs.push({ record, first: first + i, count: j - i, data: data.subarray(stored * pageSize, (stored + j - i) * pageSize) });
-      stored += j - i;
-    }
-    i = j;
-  }
+/** `bytes`, the file's bytes from `start`, as a `ByteSource` of a file of `size` bytes (reads outside them find nothing). */
+function bufferSource(bytes: Buffer, start: number, size: number): ByteSource {
+  return {
+    size,
+    read: (into, offset, length, position) => {
+      const from = position - start;
+      if (from < 0 || from >= bytes.length) return Promise.resolve(0);
+      const n = Math.min(length, bytes.length - from);
+      into.set(bytes.subarray(from, from + n), offset);
+      return Promise.resolve(n);
+    },
+  };
 }

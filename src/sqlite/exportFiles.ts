@@ -4,6 +4,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { CancelledError, FileExistsError, OptionError } from '../errors';
 import { pageCountProblem } from '../format/decodeHeader';
 import { PageTracker } from '../format/PageTracker';
+import { chainProblem } from '../format/chain';
+import type { SnapshotFileHeader } from '../format/decodeHeader';
 import { readSnapshot, type SnapshotTrailer } from '../format/reader';
 import { PagedMemory } from '../memory/PagedMemory';
 import { linkIntoPlace, pathExists, syncDirectory, writeFully } from '../storage/commitFile';
@@ -46,7 +48,10 @@ export interface SqliteExport {
  * the last transaction committed before t0.
  *
  * `source` is a snapshot file's path (read once, every record checked against
- * its crc32, every page required exactly once), a `PagedMemory` (its bytes are
+ * its crc32, every page required exactly once), a chain's paths (base
+ * first: the chain rules checked from the headers, then the links read
+ * newest first, each page from the newest link that holds it, with a bitmap
+ * of one bit a page), a `PagedMemory` (its bytes are
  * copied synchronously, so in-process writers cannot change the image
  * midway; take a snapshot of a memory that other threads write), or block
  * bytes by name.
@@ -59,11 +64,12 @@ export interface SqliteExport {
  * `dir` if this call created it (and it is empty).
  * @throws SqliteImageError when a block is missing or the metadata block is not the adapter's.
  * @throws FormatError when the snapshot file is malformed; nothing is written then.
+ * @throws ChainError when the paths are not one chain; nothing is written then.
  * @throws FileExistsError when a file of that name exists and `overwrite` is not set.
  * @throws OptionError when `name` or a block name is unusable.
  * @throws CancelledError when `signal` aborted before the files got their names.
  */
-export async function exportSqliteFiles(source: string | PagedMemory | SqliteBlockImage, dir: string, options: ExportSqliteOptions = {}): Promise<SqliteExport> {
+export async function exportSqliteFiles(source: string | readonly string[] | PagedMemory | SqliteBlockImage, dir: string, options: ExportSqliteOptions = {}): Promise<SqliteExport> {
   const name = options.name ?? 'db';
   if (name.length === 0 || name === '.' || name === '..' || name !== basename(name) || /[\\/\0]/.test(name)) {
     throw new OptionError('name', 'a file name without a directory part', name);
@@ -78,7 +84,8 @@ export async function exportSqliteFiles(source: string | PagedMemory | SqliteBlo
   const db = new OutputFile(join(dir, `${name}.db`));
   const journal = new OutputFile(`${db.path}-journal`);
   // An image in memory is copied before the first await; a snapshot's blocks are checked before anything is created.
-  const input = typeof source === 'string' ? await openSnapshotImage(source, blocks) : imageOf(source, blocks);
+  const input =
+    typeof source === 'string' ? await openSnapshotImage([source], blocks) : Array.isArray(source) ? await openSnapshotImage(source as readonly string[], blocks) : imageOf(source as PagedMemory | SqliteBlockImage, blocks);
   /** The first folder this call created on the way to `dir`, if any. */
   let created: string | undefined;
   try {
@@ -158,25 +165,41 @@ interface SnapshotImage {
   close(): Promise<void>;
 }
 
-async function openSnapshotImage(path: string, names: SqliteBlockNames): Promise<SnapshotImage> {
-  const handle = await open(path, 'r');
+async function openSnapshotImage(paths: readonly string[], names: SqliteBlockNames): Promise<SnapshotImage> {
+  if (paths.length === 0) throw new OptionError('source', 'at least one snapshot file, base first', paths);
+  const links: { readonly path: string; readonly handle: FileHandle; readonly size: number; readonly header: SnapshotFileHeader }[] = [];
+  const closeAll = () => Promise.all(links.map((l) => l.handle.close())).then(() => undefined);
   try {
-    const { size } = await handle.stat();
-    const file = await readSnapshot(handle, path, size);
-    const tooMany = pageCountProblem(file.decoded, size);
-    if (tooMany !== undefined) throw tooMany;
-    const { blocks, pageSize } = file.header;
+    // Step 1: every header, then the chain rules.
+    for (const path of paths) {
+      const handle = await open(path, 'r');
+      try {
+        const { size } = await handle.stat();
+        // The header alone: each link gets a reader of its own when it is read through.
+        const head = await readSnapshot(handle, path, size, { chunkBytes: 4096 });
+        const tooMany = pageCountProblem(head.decoded, size);
+        if (tooMany !== undefined) throw tooMany;
+        links.push({ path, handle, size, header: head.header });
+      } catch (error) {
+        await handle.close();
+        throw error;
+      }
+    }
+    const broken = chainProblem(links);
+    if (broken !== undefined) throw broken;
+    const { blocks, pageSize } = (links[0] as (typeof links)[number]).header;
+    const shown = paths.length === 1 ? `the snapshot ${JSON.stringify(paths[0])}` : `the chain's base ${JSON.stringify(paths[0])}`;
     const blockOf = (name: string) => {
       const index = blocks.findIndex((b) => b.name === name);
       const block = blocks[index];
-      if (block === undefined) throw new SqliteImageError(name, `no such block in the snapshot ${JSON.stringify(path)} (its blocks: ${blocks.map((b) => b.name).join(', ')})`);
+      if (block === undefined) throw new SqliteImageError(name, `no such block in ${shown} (its blocks: ${blocks.map((b) => b.name).join(', ')})`);
       return { index, size: block.size };
     };
     const dbBlock = blockOf(names.db);
     const journalBlock = blockOf(names.journal);
     const metaBlock = blockOf(names.meta);
     return {
-      close: () => handle.close(),
+      close: closeAll,
       async writeInto(db, journal, checkCancel) {
         const meta = new Uint8Array(metaBlock.size);
         const targets = new Map<number, OutputFile | Uint8Array>([
@@ -184,26 +207,45 @@ async function openSnapshotImage(path: string, names: SqliteBlockNames): Promise
           [journalBlock.index, journal],
           [metaBlock.index, meta],
         ]);
-        const tracker = new PageTracker(blocks);
-        for await (const record of file.records()) {
-          checkCancel();
-          const repeat = tracker.mark(record);
-          if (repeat !== undefined) throw repeat;
-          const target = targets.get(record.block);
-          if (target === undefined) continue;
-          for (const span of record.spans()) {
-            if (span.data === null) continue;
-            if (target instanceof Uint8Array) target.set(span.data, span.page * pageSize);
-            else await target.write(span.data, span.page * pageSize);
+        // Newest link first; a page a newer link wrote is skipped. A zero page leaves its hole (or zeros) in place.
+        const written = new PageTracker(blocks);
+        for (let i = links.length - 1; i >= 0; i--) {
+          const link = links[i] as (typeof links)[number];
+          const file = await readSnapshot(link.handle, link.path, link.size);
+          const own = new PageTracker(blocks, file.header.kind);
+          for await (const record of file.records()) {
+            checkCancel();
+            const repeat = own.mark(record);
+            if (repeat !== undefined) throw repeat;
+            const target = targets.get(record.block);
+            const first = (blocks[record.block] as { firstPage: number }).firstPage;
+            if (target !== undefined) {
+              for (const span of record.spans()) {
+                if (span.data === null) continue;
+                for (let p = 0; p < span.count; ) {
+                  if (written.has(first + span.page + p)) {
+                    p++;
+                    continue;
+                  }
+                  let q = p + 1;
+                  while (q < span.count && !written.has(first + span.page + q)) q++;
+                  const data = span.data.subarray(p * pageSize, q * pageSize);
+                  if (target instanceof Uint8Array) target.set(data, (span.page + p) * pageSize);
+                  else await target.write(data, (span.page + p) * pageSize);
+                  p = q;
+                }
+              }
+            }
+            written.mark(record);
           }
+          const missing = own.missing((file.trailer as SnapshotTrailer).offset);
+          if (missing !== undefined) throw missing;
         }
-        const missing = tracker.missing((file.trailer as SnapshotTrailer).offset);
-        if (missing !== undefined) throw missing;
         return checkFiles(decodeMeta(meta.subarray(0, META_BYTES), names.meta), names, { db: dbBlock.size, journal: journalBlock.size });
       },
     };
   } catch (error) {
-    await handle.close();
+    await closeAll();
     throw error;
   }
 }

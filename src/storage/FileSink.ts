@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import * as nodeFs from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { FileExistsError, FileSinkError, OptionError } from '../errors';
-import { encodeHeader, RecordEncoder } from '../format/encode';
+import { RecordEncoder } from '../format/encode';
 import { checkCapacity } from './checkCapacity';
+import { CloseSignal } from './CloseSignal';
 import type { PageRun, SnapshotHeader, Sink, SinkCallback } from './Sink';
 import { writeAll, type FileSinkFs } from './writeAll';
 
@@ -122,11 +123,8 @@ export class FileSink implements Sink {
   private committed = false;
   /** `abort()` came during the end, before the commit point; the end sees it at its next step. */
   private abortRequested = false;
-  private readonly closed: Promise<void>;
-  /** `closed`, never rejecting: what `abort()` returns. */
-  private readonly settled: Promise<void>;
-  private resolveClosed: () => void = () => undefined;
-  private rejectClosed: (error: Error) => void = () => undefined;
+  /** When the output is in place or removed. */
+  private readonly signal = new CloseSignal();
 
   constructor(path: string, options: FileSinkOptions = {}) {
     if (typeof path !== 'string' || path.length === 0) throw new OptionError('path', 'a non-empty file path', path);
@@ -139,14 +137,6 @@ export class FileSink implements Sink {
     this.fs = options.fs ?? nodeFs;
     this.path = path;
     this.tempPath = join(dirname(path), `.${basename(path)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
-    this.closed = new Promise((resolve, reject) => {
-      this.resolveClosed = resolve;
-      this.rejectClosed = reject;
-    });
-    this.settled = this.closed.then(
-      () => undefined,
-      () => undefined,
-    );
   }
 
   get state(): FileSinkState {
@@ -167,7 +157,7 @@ export class FileSink implements Sink {
    * the end reported the same error).
    */
   whenClosed(): Promise<void> {
-    return this.closed;
+    return this.signal.closed;
   }
 
   start(header: SnapshotHeader): void {
@@ -177,8 +167,8 @@ export class FileSink implements Sink {
       throw new FileExistsError(this.path);
     }
     // Step 2: the header, then the temporary file, created new.
-    const head = encodeHeader(header);
     this.encoder = new RecordEncoder(header);
+    const head = this.encoder.headerBytes;
     this.fd = this.fs.openSync(this.tempPath, 'wx');
     this.tempExists = true;
     this.current = 'open';
@@ -224,9 +214,10 @@ export class FileSink implements Sink {
       return;
     }
     this.current = 'ending';
-    const trailer = (this.encoder as RecordEncoder).trailer();
-    this.batch.push(trailer);
-    this.batchBytes += trailer.length;
+    for (const chunk of (this.encoder as RecordEncoder).end()) {
+      this.batch.push(chunk);
+      this.batchBytes += chunk.length;
+    }
     this.flush();
     this.commit().then(
       () => done(),
@@ -241,15 +232,15 @@ export class FileSink implements Sink {
    * never rejects (`whenClosed()` reports what could not be cleaned up).
    */
   abort(_reason?: unknown): Promise<void> {
-    if (this.current === 'ended' || this.current === 'aborted') return this.settled;
+    if (this.current === 'ended' || this.current === 'aborted') return this.signal.settled;
     if (this.current === 'ending') {
       // The end sees the abort at its next step and cleans up itself, unless the file has its name.
       if (!this.committed) this.abortRequested = true;
-      return this.settled;
+      return this.signal.settled;
     }
     this.current = 'aborted';
     void this.discard();
-    return this.settled;
+    return this.signal.settled;
   }
 
   private queueFlush(): void {
@@ -336,8 +327,8 @@ export class FileSink implements Sink {
       problem ??= new FileSinkError('syncDirectory', true, this.path, undefined, error);
     }
     this.current = 'ended';
-    if (problem === undefined) return this.resolveClosed();
-    this.rejectClosed(problem);
+    if (problem === undefined) return this.signal.resolve();
+    this.signal.reject(problem);
     throw problem;
   }
 
@@ -420,8 +411,8 @@ export class FileSink implements Sink {
         }
       }
     } finally {
-      if (problem === undefined) this.resolveClosed();
-      else this.rejectClosed(problem);
+      if (problem === undefined) this.signal.resolve();
+      else this.signal.reject(problem);
     }
   }
 }

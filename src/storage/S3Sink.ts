@@ -8,8 +8,9 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { ObjectExistsError, ObjectSinkError, OptionError } from '../errors';
-import { encodeHeader, RecordEncoder } from '../format/encode';
+import { RecordEncoder } from '../format/encode';
 import { checkCapacity } from './checkCapacity';
+import { CloseSignal } from './CloseSignal';
 import type { PageRun, SnapshotHeader, Sink, SinkCallback } from './Sink';
 
 const MiB = 1024 * 1024;
@@ -73,13 +74,9 @@ interface Pending {
   readonly done?: SinkCallback;
 }
 
-/**
- * What follows the last record: the snapshot's end. The one place that
- * changes when the encoder's end changes (format version 2: `encoder.end()`,
- * the page index and the trailer).
- */
+/** What follows the last record: the page index and the trailer. */
 function endOfSnapshot(encoder: RecordEncoder): Uint8Array[] {
-  return [encoder.trailer()];
+  return encoder.end();
 }
 
 /**
@@ -138,10 +135,8 @@ export class S3Sink implements Sink {
   private abortRequested = false;
   private committed = false;
   private cleanup: Promise<void> | undefined;
-  private readonly closed: Promise<void>;
-  private readonly settled: Promise<void>;
-  private resolveClosed: () => void = () => undefined;
-  private rejectClosed: (error: Error) => void = () => undefined;
+  /** When the output is in place or removed. */
+  private readonly signal = new CloseSignal();
 
   constructor(options: S3SinkOptions) {
     if (typeof options !== 'object' || options === null) throw new OptionError('options', 'an object', options);
@@ -168,14 +163,6 @@ export class S3Sink implements Sink {
     this.partBytes = partBytes;
     this.partsInFlight = partsInFlight;
     this.overwrite = overwrite;
-    this.closed = new Promise((resolve, reject) => {
-      this.resolveClosed = resolve;
-      this.rejectClosed = reject;
-    });
-    this.settled = this.closed.then(
-      () => undefined,
-      () => undefined,
-    );
   }
 
   get state(): S3SinkState {
@@ -203,13 +190,13 @@ export class S3Sink implements Sink {
    * when the upload could not be aborted (its `uploadId` names it).
    */
   whenClosed(): Promise<void> {
-    return this.closed;
+    return this.signal.closed;
   }
 
   start(header: SnapshotHeader): void {
     if (this.current !== 'idle') throw new Error(`An S3Sink writes one snapshot; this one is ${this.current}`);
-    const head = encodeHeader(header);
     this.encoder = new RecordEncoder(header);
+    const head = this.encoder.headerBytes;
     this.current = 'open';
     this.prepared = this.prepare();
     // A failure shows up in the next write or the end; the promise itself is awaited before each part.
@@ -258,17 +245,17 @@ export class S3Sink implements Sink {
    * (`whenClosed()` reports an abort that failed).
    */
   abort(reason?: unknown): Promise<void> {
-    if (this.current === 'ended' || this.current === 'aborted') return this.settled;
+    if (this.current === 'ended' || this.current === 'aborted') return this.signal.settled;
     if (this.current === 'ending') {
       // The end sees it before it commits; once CompleteMultipartUpload is sent, the object stays.
       this.abortRequested = true;
       this.fail(reason instanceof Error ? reason : new Error('S3Sink aborted'));
-      return this.settled;
+      return this.signal.settled;
     }
     this.current = 'aborted';
     this.fail(reason instanceof Error ? reason : new Error('S3Sink aborted'));
     void this.discard();
-    return this.settled;
+    return this.signal.settled;
   }
 
   private async prepare(): Promise<void> {
@@ -452,7 +439,7 @@ export class S3Sink implements Sink {
     this.ending = undefined;
     if (error === undefined) {
       this.current = 'ended';
-      this.resolveClosed();
+      this.signal.resolve();
     }
     done?.(error);
   }
@@ -475,14 +462,14 @@ export class S3Sink implements Sink {
       await this.prepared?.catch(() => undefined);
       await this.idle();
       const uploadId = this.uploadId;
-      if (uploadId === undefined) return this.resolveClosed();
+      if (uploadId === undefined) return this.signal.resolve();
       try {
         await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.key, UploadId: uploadId }));
-        this.resolveClosed();
+        this.signal.resolve();
       } catch (error) {
         const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-        if (status === 404) this.resolveClosed();
-        else this.rejectClosed(new ObjectSinkError('AbortMultipartUpload', this.bucket, this.key, uploadId, error));
+        if (status === 404) this.signal.resolve();
+        else this.signal.reject(new ObjectSinkError('AbortMultipartUpload', this.bucket, this.key, uploadId, error));
       }
     })();
     return this.cleanup;

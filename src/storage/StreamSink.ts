@@ -1,6 +1,6 @@
 import { finished, type Writable } from 'node:stream';
 import { OptionError, StreamClosedError } from '../errors';
-import { encodeHeader, RecordEncoder } from '../format/encode';
+import { RecordEncoder } from '../format/encode';
 import { Fifo } from '../pipeline/Fifo';
 import { checkCapacity } from './checkCapacity';
 import type { PageRun, SnapshotHeader, Sink, SinkCallback } from './Sink';
@@ -141,8 +141,8 @@ export class StreamSink implements Sink {
     if (this.current !== 'idle') throw new Error(`A StreamSink writes one snapshot; this one is ${this.current}`);
     const w = this.writable;
     if (w.destroyed || w.writableEnded) throw new Error('StreamSink needs a writable that is neither ended nor destroyed');
-    const head = encodeHeader(header);
     this.encoder = new RecordEncoder(header);
+    const head = this.encoder.headerBytes;
     // Step 1: listen before the first write; the error listener also keeps an error from going uncaught.
     w.on('error', this.onError);
     w.on('drain', this.onDrain);
@@ -194,7 +194,8 @@ export class StreamSink implements Sink {
       this.resolveClosed();
       done();
     };
-    const trailer = (this.encoder as RecordEncoder).trailer();
+    // The index and the trailer, as one chunk.
+    const trailer = Buffer.concat((this.encoder as RecordEncoder).end());
     if (!this.endStream) {
       // The trailer's callback comes after every earlier chunk's: the writable is done with the snapshot.
       this.queue.push({ bytes: trailer, done: ended });

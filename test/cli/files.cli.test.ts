@@ -117,7 +117,7 @@ describe('bgsnap verify', () => {
     expect(report.ok).toBe(false);
     expect(report.fileBytes).toBe(good.length - 10);
     expect(report.problems[0]?.found).toBe(`the end of the file at byte ${good.length - 10}`);
-    expect(r.stderr).toMatch(/^error: "short.bgsnap" is not a valid snapshot: At byte \d+: expected the trailer: 48 bytes/);
+    expect(r.stderr).toMatch(/^error: "short.bgsnap" is not a valid snapshot: At byte \d+: expected the trailer: 56 bytes/);
   });
 
   it('passes with --json: counts consistent with the snapshot', () => {
@@ -165,7 +165,7 @@ describe('bgsnap inspect', () => {
     const r = bgsnap('inspect', 'good.bgsnap', '--json');
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
-    expect(j.header).toMatchObject({ version: 1, pageSize: PAGE, strategy: 'copy', totalPages: 72, cut: [3, 5] });
+    expect(j.header).toMatchObject({ version: 2, pageSize: PAGE, strategy: 'copy', totalPages: 72, cut: [3, 5] });
     expect(j.header.blocks).toEqual([
       { name: 'ram', size: 64 * PAGE, pages: 64, firstPage: 0 },
       { name: 'vga', size: 8 * PAGE, pages: 8, firstPage: 64 },
@@ -176,7 +176,8 @@ describe('bgsnap inspect', () => {
     expect(stats.saved.copy).toBeGreaterThan(0);
     expect(j.records.total).toBe(j.records.bulk + j.records.fault + j.records.copy);
     expect(j.trailer).toMatchObject({ records: j.records.total, pages: 72, zeroPages: j.pages.zero });
-    expect(j.header.byteLength + j.recordBytes + 48).toBe(good.length);
+    // Header, records, the index (16 + 24 a record + 4 bytes) and the 56-byte trailer.
+    expect(j.header.byteLength + j.recordBytes + 16 + 24 * j.records.total + 4 + 56).toBe(good.length);
     expect(j.fileBytes).toBe(good.length);
     expect(j.problem).toBeNull();
   });
@@ -251,19 +252,19 @@ describe('bgsnap restore', () => {
 
 describe('usage errors', () => {
   const cases: [string[], string, string][] = [
-    [['verify'], "error: missing required argument 'file'", 'verify [options] <file>'],
-    [['inspect', 'good.bgsnap', 'extra.bgsnap'], 'error: too many arguments for \'inspect\'. Expected 1 argument but got 2.', 'inspect [options] <file>'],
-    [['verify', 'good.bgsnap', '--frobnicate'], "error: unknown option '--frobnicate'", 'verify [options] <file>'],
-    [['restore', 'good.bgsnap'], "error: required option '--into <raw_image>' not specified", 'restore <file> --into <raw_image> [options]'],
-    [['restore', 'good.bgsnap', '--into', '.'], 'error: option \'--into <raw_image>\': "." is a folder, expected a file name', 'restore <file> --into <raw_image> [options]'],
-    [['restore', 'good.bgsnap', '--into', 'x/'], 'error: option \'--into <raw_image>\': "x/" is a folder, expected a file name', 'restore <file> --into <raw_image> [options]'],
-    [['restore', 'good.bgsnap', '--into', 'missing/dir/x.raw'], 'error: option \'--into <raw_image>\': the folder "missing/dir" of "missing/dir/x.raw" does not exist', 'restore <file> --into <raw_image> [options]'],
-    [['restore', 'missing.bgsnap', '--into', 'x.raw'], 'error: no such file: "missing.bgsnap"', 'restore <file> --into <raw_image> [options]'],
-    [['restore', 'good.bgsnap', '--into', './good.bgsnap', '--force'], 'error: option \'--into <raw_image>\': "./good.bgsnap" is the snapshot file itself; name another file', 'restore <file> --into <raw_image> [options]'],
-    [['inspect', '.'], 'error: "." is a folder, expected a snapshot file', 'inspect [options] <file>'],
-    [['sqlite-export', 'good.bgsnap', 'missing/dir/out'], 'error: argument \'dir\': the folder "missing/dir" of "missing/dir/out" does not exist', 'sqlite-export [options] <file> <dir>'],
-    [['sqlite-export', 'good.bgsnap', 'good.bgsnap'], 'error: argument \'dir\': "good.bgsnap" is a file, expected a folder', 'sqlite-export [options] <file> <dir>'],
-    [['sqlite-export', 'missing.bgsnap', 'out'], 'error: no such file: "missing.bgsnap"', 'sqlite-export [options] <file> <dir>'],
+    [['verify'], "error: missing required argument 'file'", 'verify [options] <file...>'],
+    [['inspect', 'good.bgsnap', 'extra.bgsnap'], 'error: no such file: "extra.bgsnap"', 'inspect [options] <file...>'],
+    [['verify', 'good.bgsnap', '--frobnicate'], "error: unknown option '--frobnicate'", 'verify [options] <file...>'],
+    [['restore', 'good.bgsnap'], "error: required option '--into <raw_image>' not specified", 'restore <file...> --into <raw_image> [options]'],
+    [['restore', 'good.bgsnap', '--into', '.'], 'error: option \'--into <raw_image>\': "." is a folder, expected a file name', 'restore <file...> --into <raw_image> [options]'],
+    [['restore', 'good.bgsnap', '--into', 'x/'], 'error: option \'--into <raw_image>\': "x/" is a folder, expected a file name', 'restore <file...> --into <raw_image> [options]'],
+    [['restore', 'good.bgsnap', '--into', 'missing/dir/x.raw'], 'error: option \'--into <raw_image>\': the folder "missing/dir" of "missing/dir/x.raw" does not exist', 'restore <file...> --into <raw_image> [options]'],
+    [['restore', 'missing.bgsnap', '--into', 'x.raw'], 'error: no such file: "missing.bgsnap"', 'restore <file...> --into <raw_image> [options]'],
+    [['restore', 'good.bgsnap', '--into', './good.bgsnap', '--force'], 'error: option \'--into <raw_image>\': "./good.bgsnap" is the snapshot file itself; name another file', 'restore <file...> --into <raw_image> [options]'],
+    [['inspect', '.'], 'error: "." is a folder, expected a snapshot file', 'inspect [options] <file...>'],
+    [['sqlite-export', 'good.bgsnap', 'missing/dir/out'], 'error: argument \'dir\': the folder "missing/dir" of "missing/dir/out" does not exist', 'sqlite-export [options] <file...> <dir>'],
+    [['sqlite-export', 'good.bgsnap', 'good.bgsnap'], 'error: argument \'dir\': "good.bgsnap" is a file, expected a folder', 'sqlite-export [options] <file...> <dir>'],
+    [['sqlite-export', 'missing.bgsnap', 'out'], 'error: no such file: "missing.bgsnap"', 'sqlite-export [options] <file...> <dir>'],
   ];
   it.each(cases)('bgsnap %j exits 2 with a one-line reason and the usage', (args, reason, usage) => {
     const r = bgsnap(...args);
@@ -280,7 +281,7 @@ describe('help', () => {
     const r = bgsnap('restore', '--help');
     expect(r.code).toBe(0);
     const [usage, ...rest] = r.stdout.split('\n');
-    expect(usage).toBe('Usage: bgsnap restore <file> --into <raw_image> [options]');
+    expect(usage).toBe('Usage: bgsnap restore <file...> --into <raw_image> [options]');
     const options = rest.slice(rest.indexOf('Options:'));
     expect(options.join('\n')).not.toContain('--into');
     expect(options.join('\n')).toContain('--force');

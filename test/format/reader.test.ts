@@ -22,7 +22,11 @@ it('reads the records of a snapshot with faults, in save order, back to back', a
   expect(outcome.kind).toBe('done');
 
   const file = await openSnapshot(path);
-  expect(file.header.version).toBe(1);
+  expect(file.header.version).toBe(2);
+  expect(file.header.kind).toBe('full');
+  expect(file.header.codec).toBe('none');
+  expect(file.header.identity?.root).toBe(file.header.identity?.id);
+  expect(file.header.identity?.link).toBe(0);
   expect(file.header.strategy).toBe('queue');
   expect(file.header.blocks.map((b) => [b.name, b.size, b.pages, b.firstPage])).toEqual([
     ['ram', 128 * 4096, 128, 0],
@@ -54,7 +58,8 @@ it('reads the records of a snapshot with faults, in save order, back to back', a
   }
   expect(vias.has('fault')).toBe(true);
   expect(pages).toBe(132);
-  expect(file.trailer?.offset).toBe(next);
+  expect(file.trailer?.indexOffset).toBe(next);
+  expect(file.trailer?.offset).toBe(next + 16 + 24 * (file.trailer?.records ?? 0) + 4);
   expect(file.trailer?.pages).toBe(132);
   await expect(async () => {
     for await (const _ of file.records()) break;

@@ -7,7 +7,7 @@ import { filledMemory, runToEnd } from '../storage/support';
 
 /** One structure of the file: `[start, end)`. */
 export interface Region {
-  readonly kind: 'header' | 'record' | 'trailer';
+  readonly kind: 'header' | 'record' | 'index' | 'trailer';
   readonly start: number;
   readonly end: number;
 }
@@ -26,7 +26,8 @@ export async function smallSnapshot(path: string): Promise<{ bytes: Buffer; regi
   for await (const r of file.records()) regions.push({ kind: 'record', start: r.offset, end: r.offset + r.byteLength });
   const trailer = file.trailer;
   if (trailer === undefined) throw new Error('no trailer');
-  regions.push({ kind: 'trailer', start: trailer.offset, end: trailer.offset + 48 });
+  if (trailer.indexOffset !== undefined) regions.push({ kind: 'index', start: trailer.indexOffset, end: trailer.offset });
+  regions.push({ kind: 'trailer', start: trailer.offset, end: trailer.offset + trailer.byteLength });
   return { bytes: readFileSync(path), regions };
 }
 

@@ -47,18 +47,18 @@ it('names the block table entry when intact records and trailer cannot hold the 
   // 2^33 pages of 512 bytes: 2^30 bytes of bitmap, 2^33 of bytes-per-page.
   const header = hugeHeader([{ name: 'rom', size: 512 }, { name: 'ram', size: 2 ** 42 }]);
   const encoder = new RecordEncoder(header);
-  const chunks: Uint8Array[] = [encodeHeader(header)];
+  const chunks: Uint8Array[] = [encoder.headerBytes];
   encoder.encode({ block: 0, page: 0, count: 1, via: 'bulk', data: new Uint8Array(512).fill(1) }, chunks);
   encoder.encode({ block: 1, page: 0, count: 1, via: 'bulk', data: new Uint8Array(512).fill(2) }, chunks);
-  chunks.push(encoder.trailer());
+  chunks.push(...encoder.end());
   writeFileSync(path, Buffer.concat(chunks));
   const before = openFds();
   const report = await verify(path);
   expect(openFds()).toBe(before);
   expect(report.ok).toBe(false);
   if (report.ok) return;
-  // Fixed part (40), strategy "q" (2 + 1), entry 0 "rom" (2 + 3 + 8): entry 1 starts at 56.
-  expect(report.problems[0].offset).toBe(56);
+  // Fixed part (96), strategy "q" (2 + 1), entry 0 "rom" (2 + 3 + 8): entry 1 starts at 112.
+  expect(report.problems[0].offset).toBe(112);
   expect(report.problems[0].expected).toMatch(/block table entry 1 \("ram"\)/);
   expect(report.problems[0].found).toMatch(/8589934593 pages/);
   expect(report.header?.blocks[1]?.pages).toBe(2 ** 33);

@@ -18,6 +18,10 @@ describe('snapshot options', () => {
     [{ turnMs: -1 }, 'turnMs'],
     [{ scheduler: {} }, 'scheduler'],
     [{ detail: 'yes' }, 'detail'],
+    [{ incremental: 1 }, 'incremental'],
+    [{ id: 'not-a-uuid' }, 'id'],
+    [{ id: '00000000-0000-0000-0000-000000000000' }, 'id'],
+    [{ id: '0A1B2C3D-0000-4000-8000-000000000001' }, 'id'],
     [{ strategy: { name: 'mine', serve: () => undefined } }, 'strategy'],
   ])('refuses %j naming `%s`', (options, option) => {
     const memory = numberedMemory(2);

@@ -128,7 +128,7 @@ export interface LiveSnapshot {
 }
 
 /** Takes a snapshot of `memory` while `bank` runs, noting its counters before, at and after t0. */
-export async function liveSnapshot(memory: PagedMemory, bank: Bank, sink: Sink, strategy: 'queue' | 'copy'): Promise<LiveSnapshot> {
+export async function liveSnapshot(memory: PagedMemory, bank: Bank, sink: Sink, strategy: 'queue' | 'copy', incremental = false): Promise<LiveSnapshot> {
   let begunAtT0 = -1;
   let committedAtT0 = -1;
   const atT0 = (e: SnapshotEvent): void => {
@@ -137,7 +137,7 @@ export async function liveSnapshot(memory: PagedMemory, bank: Bank, sink: Sink, 
     committedAtT0 = bank.committed();
   };
   const before = bank.committed();
-  const events = await run(snapshot(memory, sink, { strategy }).pipe(tap(atT0)));
+  const events = await run(snapshot(memory, sink, { strategy, incremental }).pipe(tap(atT0)));
   return { before, begunAtT0, committedAtT0, atDone: bank.committed(), events };
 }
 

@@ -88,7 +88,7 @@ describe('bgsnap sqlite-export', () => {
   });
 
   it('exits 2 on usage errors, with the reason and the usage', async () => {
-    const usage = /\nUsage: bgsnap sqlite-export \[options\] <file> <dir>\n/;
+    const usage = /\nUsage: bgsnap sqlite-export \[options\] <file\.\.\.> <dir>\n/;
     const notDir = await bgsnap('sqlite-export', snap, snap);
     expect(notDir.code).toBe(2);
     expect(notDir.stderr).toMatch(/^error: argument 'dir': ".*db\.snap" is a file, expected a folder\n/);

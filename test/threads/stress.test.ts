@@ -24,4 +24,17 @@ describe('the safe point under bursty writer threads', () => {
     // The writers wrote between snapshots: most cuts moved.
     expect(tally.cutMoved).toBeGreaterThan(tally.snapshots / 2);
   }, 120_000);
+
+  it('incremental: up to 100,000 snapshots in a chain, each laid over the ones before, the image of its cut', async () => {
+    const tally = await runStress({ snapshots: 100_000, seconds: 20, writers: 2, burst: 16, pauseUs: 50, incremental: true });
+    console.log(
+      `incremental stress: ${tally.snapshots} snapshots in ${(tally.elapsedMs / 1000).toFixed(1)} s, ${tally.inconsistent} inconsistent, ` +
+        `${tally.violations} cut violations, ${tally.redos} redos, ${(tally.pagesSaved / tally.snapshots).toFixed(1)} pages a snapshot`,
+    );
+    expect(tally.otherErrors).toEqual([]);
+    expect(tally.inconsistent).toBe(0);
+    expect(tally.consistent).toBe(tally.snapshots);
+    expect(tally.snapshots).toBeGreaterThanOrEqual(1_000);
+    expect(tally.cutMoved).toBeGreaterThan(tally.snapshots / 4);
+  }, 120_000);
 });

@@ -7,6 +7,7 @@
 import type { Worker } from 'node:worker_threads';
 import { lastValueFrom, toArray } from 'rxjs';
 import { CutViolationError, MemorySink, PagedMemory, snapshot, type DoneEvent, type SnapshotEvent, type StartedEvent } from '../../src';
+import { ChainSink } from '../support/ChainSink';
 import { nextMessage, startWorker } from '../support/workers';
 import { Gate, newGate } from './gate';
 import { LogReplay, logBlocks, type LogShape } from './workers/writeLog';
@@ -22,6 +23,11 @@ export interface StressOptions {
   /** Writes per burst, and the sleep after each burst. */
   readonly burst: number;
   readonly pauseUs: number;
+  /**
+   * Incremental snapshots after the first, each laid over the chain's image
+   * (`ChainSink`), which is what is compared with the cut.
+   */
+  readonly incremental?: boolean;
   /** Called every `every` snapshots with the tally so far. */
   readonly onProgress?: (tally: StressTally) => void;
   readonly every?: number;
@@ -43,6 +49,8 @@ export interface StressTally {
   readonly cutMoved: number;
   /** Writes in the last cut, all writers together. */
   readonly writesAtLastCut: number;
+  /** Pages saved, over every snapshot: fewer than all pages each time when incremental. */
+  readonly pagesSaved: number;
   /** `stats.t0PauseMs` of every snapshot, in order. */
   readonly pausesMs: readonly number[];
   readonly elapsedMs: number;
@@ -57,14 +65,15 @@ export async function runStress(options: StressOptions): Promise<StressTally> {
     startWorker(WRITER, { handle, shape, gate: gate.buffer, stepped: false, emulateStoreBuffer: false, burst: options.burst, pauseUs: options.pauseUs }),
   );
   const replay = new LogReplay(shape);
-  const tally = { snapshots: 0, consistent: 0, inconsistent: 0, violations: 0, otherErrors: [] as unknown[], redos: 0, cutMoved: 0, writesAtLastCut: 0, pausesMs: [] as number[], elapsedMs: 0 };
+  const chain = new ChainSink();
+  const tally = { snapshots: 0, consistent: 0, inconsistent: 0, violations: 0, otherErrors: [] as unknown[], redos: 0, pagesSaved: 0, cutMoved: 0, writesAtLastCut: 0, pausesMs: [] as number[], elapsedMs: 0 };
   try {
     await Promise.all(workers.map((w) => nextMessage(w)));
     const start = performance.now();
     while (tally.snapshots < options.snapshots && performance.now() - start < options.seconds * 1000) {
       const strategy = tally.snapshots % 2 === 0 ? 'copy' : 'queue';
-      const sink = new MemorySink();
-      const outcome = await lastValueFrom(snapshot(memory, sink, { strategy, poolPages: 8 }).pipe(toArray())).then(
+      const sink = options.incremental === true ? chain : new MemorySink();
+      const outcome = await lastValueFrom(snapshot(memory, sink, { strategy, poolPages: 8, incremental: options.incremental }).pipe(toArray())).then(
         (events: SnapshotEvent[]) => ({ events }),
         (error: unknown) => ({ error }),
       );
@@ -79,6 +88,7 @@ export async function runStress(options: StressOptions): Promise<StressTally> {
         const started = outcome.events.find((e): e is StartedEvent => e.type === 'started') as StartedEvent;
         const done = outcome.events.find((e): e is DoneEvent => e.type === 'done') as DoneEvent;
         tally.redos += done.stats.t0Redos;
+        tally.pagesSaved += done.stats.totalPages;
         tally.pausesMs.push(done.stats.t0PauseMs);
         const writes = started.cut.reduce((a, b) => a + b, 0);
         if (writes !== tally.writesAtLastCut) tally.cutMoved++;

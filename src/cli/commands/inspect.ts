@@ -36,35 +36,41 @@ export interface Inspection {
   readonly problem: FormatError | undefined;
 }
 
-/** Adds `bgsnap inspect FILE` to `program`. */
+/** Adds `bgsnap inspect FILE...` to `program`. */
 export function registerInspect(program: Command): Command {
   return program
     .command('inspect')
-    .summary("Show a snapshot file's header, cut and record counts")
+    .summary("Show a snapshot file's header, identity, cut and record counts")
     .description(
-      'Show what a snapshot file holds: its header (page size, blocks, strategy, t0, the per-writer cut), its records ' +
-        'and pages by how they were saved (bulk, fault, copy), zero pages and the file size. Exits 1 when the file cannot be read ' +
-        'through (2 when FILE is missing or a folder); `bgsnap verify` checks it in full.',
+      'Show what a snapshot file holds: its header (kind, id, parent, root and link in its chain, page size, blocks, strategy, t0, ' +
+        'the per-writer cut), its records and pages by how they were saved (bulk, fault, copy), zero pages and the file size. ' +
+        'Given several files (a chain, base first), shows each in turn (as a JSON array with --json). Exits 1 when a file cannot be read ' +
+        'through (2 when a FILE is missing or a folder); `bgsnap verify` checks files and chains in full.',
     )
-    .argument('<file>', 'the snapshot file')
+    .argument('<file...>', 'the snapshot file, or several (a chain, base first)')
     .option('--json', 'print what was read as JSON')
-    .action((file: string, flags: InspectFlags, command: Command) => run(file, flags, command));
+    .action((files: string[], flags: InspectFlags, command: Command) => run(files, flags, command));
 }
 
-async function run(path: string, flags: InspectFlags, command: Command): Promise<void> {
-  checkInputFile(path, command);
-  const { size } = await stat(path);
-  let inspection: Inspection;
-  try {
-    inspection = await inspect(path, size);
-  } catch (error) {
-    // A header that cannot be read leaves nothing to show.
-    if (error instanceof FormatError) throw new InvalidSnapshotError(path, [error]);
-    throw error;
+async function run(paths: readonly string[], flags: InspectFlags, command: Command): Promise<void> {
+  for (const path of paths) checkInputFile(path, command);
+  const inspections: Inspection[] = [];
+  for (const path of paths) {
+    const { size } = await stat(path);
+    try {
+      inspections.push(await inspect(path, size));
+    } catch (error) {
+      // A header that cannot be read leaves nothing to show.
+      if (error instanceof FormatError) throw new InvalidSnapshotError(path, [error]);
+      throw error;
+    }
   }
-  print(flags.json ? JSON.stringify(inspectionJson(inspection), null, 2) : formatTable(inspectionRows(inspection), 'text'));
-  if (inspection.problem !== undefined) {
-    throw new InvalidSnapshotError(path, [inspection.problem], 'the counts above stop at that byte');
+  const json = inspections.map(inspectionJson);
+  const text = inspections.map((i) => formatTable(inspectionRows(i), 'text')).join('\n\n');
+  print(flags.json ? JSON.stringify(json.length === 1 ? json[0] : json, null, 2) : text);
+  const bad = inspections.find((i) => i.problem !== undefined);
+  if (bad?.problem !== undefined) {
+    throw new InvalidSnapshotError(bad.path, [bad.problem], 'the counts above stop at that byte');
   }
 }
 
@@ -106,6 +112,11 @@ function inspectionRows(i: Inspection): string[][] {
   const rows: string[][] = [
     ['file', `${JSON.stringify(i.path)}, ${i.fileBytes} bytes (${formatBytes(i.fileBytes)})`],
     ['format', `version ${h.version}, header ${h.byteLength} bytes`],
+    ['kind', h.kind],
+    ['id', h.identity?.id ?? 'none (version 1)'],
+    ['parent', h.identity?.parent ?? 'none'],
+    ['root', h.identity?.root ?? 'none'],
+    ['link', h.identity === undefined ? 'none' : String(h.identity.link)],
     ['strategy', h.strategy],
     ['t0', isoTime(h.wallTime)],
     ['page size', formatBytes(h.pageSize)],
@@ -135,6 +146,9 @@ function inspectionJson(i: Inspection) {
     header: {
       version: h.version,
       byteLength: h.byteLength,
+      kind: h.kind,
+      /** The snapshot's place in its chain; null for version 1. */
+      identity: h.identity === undefined ? null : { id: h.identity.id, parent: h.identity.parent ?? null, root: h.identity.root, link: h.identity.link },
       pageSize: h.pageSize,
       strategy: h.strategy,
       /** The writers' clock at t0, in milliseconds (a timestamp, not a duration). */

@@ -11,7 +11,7 @@ import { chainFiles, runGuest } from '../run/guest';
 import { chainLinks, chainText, runFigures, runReport, runReportText, withRepeats } from '../run/report';
 import type { RunFigures } from '../run/spread';
 import { withCancelSignals } from '../signals';
-import { describeVerify } from './verify';
+import { chainCheckJson, describeChainVerify, describeVerify, throwIfChainBad } from './verify';
 import { resolve } from 'node:path';
 import { openSnapshot } from '../../format/reader';
 
@@ -112,7 +112,7 @@ async function run(flags: RunFlags, command: Command): Promise<void> {
   });
 }
 
-/** `--snapshots N`: one run, a full snapshot and N − 1 incremental ones; each file checked, then the chain. */
+/** `--snapshots N`: one run, a full snapshot and N − 1 incremental ones; the files checked as one chain. */
 async function runChain(flags: RunFlags, files: readonly string[]): Promise<void> {
   const pool = flags.pool ?? defaultRunPool(flags.pageSize);
   await withCancelSignals(async (signal) => {
@@ -130,13 +130,12 @@ async function runChain(flags: RunFlags, files: readonly string[]): Promise<void
       { signal, progress: {} },
     );
     const sizes = await Promise.all(files.map(async (file) => (await stat(file)).size));
-    const reports = await Promise.all(files.map((file) => verify(file)));
+    const verified = await verify(files);
     if (signal.aborted) throw new CancelledError(signal.reason as NodeJS.Signals, `the chain's ${files.length} snapshots are complete`);
-    const first = reports[0] as VerifyReport;
-    const links = chainLinks(result, sizes, reports.map((r) => r.ok));
-    const report = { ...runReport(result, sizes[0] ?? 0, first), chain: links };
-    print(flags.json ? JSON.stringify(report, null, 2) : `${runReportText(report)}\n\n${chainText(links)}\n${describeVerify(first, sizes[0] ?? 0)}`);
-    const bad = reports.findIndex((r) => !r.ok);
-    if (bad >= 0) throw new InvalidSnapshotError(files[bad] as string, (reports[bad] as VerifyReport & { ok: false }).problems);
+    const first = verified.links[0] as VerifyReport;
+    const links = chainLinks(result, sizes, verified.links.map((r) => r.ok));
+    const report = { ...runReport(result, sizes[0] ?? 0, first), chain: links, chainCheck: chainCheckJson(verified) };
+    print(flags.json ? JSON.stringify(report, null, 2) : `${runReportText(report)}\n\n${chainText(links)}\n${describeVerify(first, sizes[0] ?? 0)}\n${describeChainVerify(verified)}`);
+    throwIfChainBad(verified);
   });
 }

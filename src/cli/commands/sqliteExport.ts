@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { FileExistsError, FormatError, OptionError } from '../../errors';
 import { exportSqliteFiles, type SqliteExport } from '../../sqlite/exportFiles';
 import { DEFAULT_SQLITE_BLOCKS } from '../../sqlite/layout';
-import { InvalidSnapshotError, OutputExistsError } from '../errors';
+import { invalidLink, OutputExistsError } from '../errors';
 import { checkInputFile, checkParentFolder } from '../files';
 import { print } from '../output';
 import { withCancelSignals } from '../signals';
@@ -27,7 +27,7 @@ const FLAGS: Record<string, string> = {
   'blocks.meta': '--meta-block',
 };
 
-/** Adds `bgsnap sqlite-export FILE DIR` to `program`. */
+/** Adds `bgsnap sqlite-export FILE... DIR` to `program`. */
 export function registerSqliteExport(program: Command): Command {
   return program
     .command('sqlite-export')
@@ -35,22 +35,27 @@ export function registerSqliteExport(program: Command): Command {
     .description(
       'Turn a snapshot of a bgsnap/sqlite database into the files SQLite keeps on disk: <name>.db, and <name>.db-journal ' +
         'when a transaction was writing at t0. The stock sqlite3 opens them and rolls the journal back, giving the database ' +
-        'as of the last transaction committed before t0. The file is checked as it is read; nothing is left in DIR unless it is intact.',
+        'as of the last transaction committed before t0. Given a chain (base first, then its incremental links), the database at the newest ' +
+        "link's t0. The files are checked as they are read; nothing is left in DIR unless they are intact (and one chain).",
     )
-    .argument('<file>', 'the snapshot file')
-    .argument('<dir>', 'the folder for the files (created if missing, in a folder that exists)')
+    .usage('[options] <file...> <dir>')
+    .argument('<file-and-dir...>', 'the snapshot file, or the files of a chain, base first; then the folder for the files (created if missing, in a folder that exists)')
     .option('--name <name>', 'base name of the files', 'db')
     .option('--force', 'replace existing files of those names')
     .option('--db-block <name>', 'block holding the database file', DEFAULT_SQLITE_BLOCKS.db)
     .option('--journal-block <name>', 'block holding the rollback journal', DEFAULT_SQLITE_BLOCKS.journal)
     .option('--meta-block <name>', 'block holding the file sizes', DEFAULT_SQLITE_BLOCKS.meta)
     .option('--json', 'print what was written as JSON')
-    .action((file: string, dir: string, flags: SqliteExportFlags, command: Command) => run(file, dir, flags, command));
+    .action((args: string[], flags: SqliteExportFlags, command: Command) => {
+      if (args.length < 2) usageError(command, "missing required argument 'dir'");
+      return run(args.slice(0, -1), args[args.length - 1] as string, flags, command);
+    });
 }
 
-async function run(file: string, dir: string, flags: SqliteExportFlags, command: Command): Promise<void> {
+async function run(files: readonly string[], dir: string, flags: SqliteExportFlags, command: Command): Promise<void> {
   // Step 1: a snapshot that is not a file, and an output folder that cannot be one, are usage errors.
-  checkInputFile(file, command);
+  for (const file of files) checkInputFile(file, command);
+  const file = files.length === 1 ? (files[0] as string) : files;
   const existing = statSync(dir, { throwIfNoEntry: false });
   if (existing?.isDirectory() === false) usageError(command, `argument 'dir': ${JSON.stringify(dir)} is a file, expected a folder`);
   if (existing === undefined) checkParentFolder(dir, 'dir', command);
@@ -72,7 +77,7 @@ async function run(file: string, dir: string, flags: SqliteExportFlags, command:
       usageError(command, `option '${FLAGS[error.option] ?? error.option}': expected ${error.expected}, got ${JSON.stringify(error.received)}`);
     }
     if (error instanceof FileExistsError) throw new OutputExistsError(error.path);
-    if (error instanceof FormatError) throw new InvalidSnapshotError(file, [error], `nothing was written to ${JSON.stringify(dir)}`);
+    if (error instanceof FormatError) throw await invalidLink(files, error, `nothing was written to ${JSON.stringify(dir)}`);
     throw error;
   }
   print(flags.json ? JSON.stringify({ file, ...result }, null, 2) : describe(result));
