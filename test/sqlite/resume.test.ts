@@ -51,7 +51,7 @@ describe('SQLite in a worker thread, resumed with a live restore', () => {
     const memory = sqliteMemory(layout);
     const resumed = await startBank(memory, layout, 16, true);
     banks.push(resumed);
-    const source = slowed(fileSource([file]), 2);
+    const source = slowed(fileSource([file]), 20);
     const seen: { committedAtStart: number; committedAtDone: number; done?: Extract<RestoreEvent, { type: 'done' }> } = { committedAtStart: -1, committedAtDone: -1 };
     const resumedAt = resumed.next();
     await new Promise<void>((resolve, reject) =>
