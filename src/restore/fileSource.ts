@@ -174,6 +174,9 @@ export function fileSource(paths: readonly string[]): PageSource {
     );
     // Step 2: each record checked by the format's reader, cut into runs and handed over, one
     // record per turn of the event loop: checking 4 MiB at once would hold a fault up for milliseconds.
+    // The record reader's buffer: one per read (reads run at once), reused from one record to the next.
+    const scratch = acquire(Math.max(...records.map((r) => t.byteLength(r))));
+    buffers.push(scratch);
     let first = true;
     for (const { g, file, start, bytes } of read) {
       const source = bufferSource(bytes, start, file.size);
@@ -181,7 +184,7 @@ export function fileSource(paths: readonly string[]): PageSource {
         if (!first) await new Promise((resolve) => setImmediate(resolve));
         first = false;
         const at = offsets[r] as number;
-        const record = await readRecord(new ByteReader(source, t.byteLength(r), at), at, file.header);
+        const record = await readRecord(new ByteReader(source, scratch.subarray(0, t.byteLength(r)), at), at, file.header);
         const blockFirst = (file.header.blocks[record.block] as BlockInfo).firstPage;
         const runs: LoadedRun[] = record.spans().map((span) => ({ record: r, first: blockFirst + span.page, count: span.count, data: span.data }));
         if (!emit(runs)) return;
