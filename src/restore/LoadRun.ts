@@ -31,8 +31,6 @@ export class LoadRun {
   private table: RecordTable | undefined;
   /** `Rec` per record. */
   private records = new Uint8Array(0);
-  /** Pages each record loads (those no newer record holds). */
-  private owned = new Uint32Array(0);
   private readonly faultQueue = new Fifo<number>();
   /** Faults raised before the table was known: their pages. */
   private early: number[] = [];
@@ -111,12 +109,6 @@ export class LoadRun {
     this.tableAt = this.options.scheduler.now();
     this.table = table;
     this.records = new Uint8Array(table.length);
-    this.owned = new Uint32Array(table.length);
-    for (let p = 0; p < table.pageCount; p++) {
-      const r = table.recordOf(p);
-      this.owned[r] = (this.owned[r] as number) + 1;
-    }
-    for (let r = 0; r < table.length; r++) if (this.owned[r] === 0) this.records[r] = Rec.Done;
     this.subscriber.next({ type: 'indexed', at: this.tableAt, records: table.length, tableMs: this.tableAt - this.startedAt });
     for (const page of this.early) this.queue(table.recordOf(page));
     this.early = [];
@@ -134,7 +126,11 @@ export class LoadRun {
       const records = this.records;
       // A batch that holds no fault yet (room is the whole batch) keeps a credit free for faults.
       if (room === this.batchPages && reads > 1 && this.backgroundReads >= reads - 1) return undefined;
-      while (this.cursor < records.length && records[this.cursor] !== Rec.Idle) this.cursor++;
+      // The next record not read yet; one whose pages newer links all hold is never read.
+      while (this.cursor < records.length && (records[this.cursor] !== Rec.Idle || !this.needed(this.cursor))) {
+        if (records[this.cursor] === Rec.Idle) records[this.cursor] = Rec.Done;
+        this.cursor++;
+      }
       const r = this.cursor;
       if (r === records.length) return undefined;
       // A record larger than the room goes only into an empty batch.
@@ -156,6 +152,16 @@ export class LoadRun {
       onIdle: () => this.maybeDone(),
     });
     this.subs.push(drain$.subscribe((batch) => this.read(batch)));
+  }
+
+  /** Whether record `r` still has a page to load: absent, and not held by a newer record. */
+  private needed(r: number): boolean {
+    const table = this.table as RecordTable;
+    const states = (this.session as LoadSession).states;
+    for (let p = table.first(r), end = p + table.count(r); p < end; p++) {
+      if (states[p] === PageState.Absent && table.recordOf(p) === r) return true;
+    }
+    return false;
   }
 
   /** Whether a fault waits: queued, or its record being read. */
