@@ -457,6 +457,7 @@ class ThreadWriter implements MemoryWriter {
               throw new LoadAbortedError(load === LoadWord.Failed ? 'failed' : 'cancelled', block.name, (page - block.firstPage) * shared.pageSize);
             }
           }
+          this.onStep?.('sleeping');
           Atomics.wait(c, wakeAt, wake, 50);
         }
       }

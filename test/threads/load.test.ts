@@ -2,6 +2,7 @@ import type { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PagedMemory, PageState } from '../../src';
 import { nextMessage, startWorker } from '../support/workers';
+import { holdWriterAt, newGate, releaseWriter } from './gate';
 import { blockedOn, until } from './support';
 
 const ACCESS = require.resolve('./workers/loadAccess.ts');
@@ -78,5 +79,45 @@ describe('a writer thread against a load session', () => {
     await until(() => blockedOn(handle, id) === 1);
     load.close({ reason: 'failed', cause: new Error('bad record') });
     expect(await answer).toMatchObject({ ok: false, name: 'LoadAbortedError', reason: 'failed' });
+  });
+});
+
+/**
+ * The lost wake-up window, forced: the writer is held after it has read its
+ * wake word and found the page absent, right before it sleeps; the loader
+ * loads the page (or ends the load) and wakes it there; let go, the writer
+ * must see that and go on (its sleep returns at once on the changed word),
+ * with the page's bytes or a LoadAbortedError.
+ */
+describe('a writer thread held right before it sleeps on a page not loaded', () => {
+  let worker: Worker | undefined;
+  afterEach(async () => {
+    await worker?.terminate();
+    worker = undefined;
+  });
+
+  it.each([
+    ['the page is loaded', 'loaded'],
+    ['the load is cancelled', 'cancelled'],
+  ] as const)('goes on when %s meanwhile', async (_, what) => {
+    const memory = new PagedMemory({ blocks: [{ name: 'ram', size: 4 * PAGE }] });
+    const handle = memory.share();
+    const gate = newGate(10_000);
+    worker = startWorker(ACCESS, { handle, gate: gate.buffer });
+    await nextMessage(worker);
+    const load = memory.beginLoad(() => undefined);
+    const held = holdWriterAt(gate, 'sleeping');
+    const answer = nextMessage<Answer>(worker);
+    worker.postMessage({ read: ['ram', 2 * PAGE, 2] });
+    await held;
+    if (what === 'loaded') {
+      load.view(2, 1).fill(6);
+      load.loaded(2, 1);
+    } else load.close({ reason: 'cancelled' });
+    releaseWriter(gate);
+    const result = await answer;
+    if (what === 'loaded') expect(result).toMatchObject({ ok: true, bytes: Uint8Array.of(6, 6) });
+    else expect(result).toMatchObject({ ok: false, name: 'LoadAbortedError', reason: 'cancelled' });
+    load.close({ reason: 'cancelled' });
   });
 });

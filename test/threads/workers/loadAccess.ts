@@ -5,10 +5,13 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { attachMemory, type MemoryHandle } from '../../../src';
+import { writerHook } from '../gate';
 
 type Command = { readonly read: readonly [string, number, number] } | { readonly write: readonly [string, number, number, number] };
 
-const writer = attachMemory((workerData as { handle: MemoryHandle }).handle);
+const { handle, gate } = workerData as { handle: MemoryHandle; gate?: SharedArrayBuffer };
+// With a gate, a test can hold this writer at a step (`holdWriterAt`).
+const writer = attachMemory(handle, gate === undefined ? {} : { onStep: writerHook(new Int32Array(gate)) });
 parentPort?.postMessage({ type: 'attached', id: writer.id });
 parentPort?.on('message', (command: Command) => {
   try {
