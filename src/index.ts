@@ -114,4 +114,4 @@ export type { RestoreLiveOptions } from './restore/options';
 export type { IndexedEvent, LoadedEvent, RestoreDoneEvent, RestoreEvent, RestoreFaultEvent, RestoreProgressEvent, RestoreStartedEvent, RestoreStats } from './restore/events';
 export type { LoadedRun, PageSource, SourceGeometry } from './restore/PageSource';
 export { RecordTable } from './restore/RecordTable';
-export { fileSource } from './restore/fileSource';
+export { snapshotSource } from './restore/snapshotSource';

@@ -1,7 +1,7 @@
 import { Observable } from 'rxjs';
 import type { PagedMemory } from '../memory/PagedMemory';
 import type { RestoreEvent } from './events';
-import { fileSource } from './fileSource';
+import { snapshotSource } from './snapshotSource';
 import { LoadRun } from './LoadRun';
 import { resolveRestoreOptions, type RestoreLiveOptions } from './options';
 import type { PageSource } from './PageSource';
@@ -30,7 +30,7 @@ import type { PageSource } from './PageSource';
 export function restoreLive(files: string | readonly string[] | PageSource, memory: PagedMemory, options: RestoreLiveOptions = {}): Observable<RestoreEvent> {
   const resolved = resolveRestoreOptions(options, memory.pageSize);
   return new Observable<RestoreEvent>((subscriber) => {
-    const source = typeof files === 'string' || Array.isArray(files) ? fileSource(typeof files === 'string' ? [files] : (files as readonly string[])) : (files as PageSource);
+    const source = typeof files === 'string' || Array.isArray(files) ? snapshotSource(typeof files === 'string' ? [files] : (files as readonly string[])) : (files as PageSource);
     const run = new LoadRun(source, memory, resolved, subscriber);
     run.start();
     return () => run.teardown();

@@ -5,7 +5,7 @@
 import { concatMap, lastValueFrom, timer } from 'rxjs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { FileSink, restoreLive, snapshot, type PageSource, type RestoreEvent } from '../../src';
-import { fileSource } from '../../src/restore/fileSource';
+import { snapshotSource } from '../../src/restore/snapshotSource';
 import { exportSqliteFiles } from '../../src/sqlite/exportFiles';
 import { sqliteLayout, sqliteMemory } from '../../src/sqlite/layout';
 import { tempDir } from '../storage/support';
@@ -51,7 +51,7 @@ describe('SQLite in a worker thread, resumed with a live restore', () => {
     const memory = sqliteMemory(layout);
     const resumed = await startBank(memory, layout, 16, true);
     banks.push(resumed);
-    const source = slowed(fileSource([file]), 20);
+    const source = slowed(snapshotSource([file]), 20);
     const seen: { committedAtStart: number; committedAtDone: number; done?: Extract<RestoreEvent, { type: 'done' }> } = { committedAtStart: -1, committedAtDone: -1 };
     const resumedAt = resumed.next();
     await new Promise<void>((resolve, reject) =>

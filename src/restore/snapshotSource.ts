@@ -46,7 +46,7 @@ interface OpenFile {
  * read; each record is checked by the format's own record reader (fields,
  * crc32, zero map, codec) before its pages are handed over.
  */
-export function fileSource(paths: readonly string[]): PageSource {
+export function snapshotSource(paths: readonly string[]): PageSource {
   let files: OpenFile[] = [];
   let closed = false;
   // Records by table number: their file and offset.
