@@ -68,10 +68,19 @@ export class LoadRun {
     // Step 1: the header(s), checked against the memory before anything is touched.
     this.subs.push(
       this.source.geometry().subscribe({
-        next: (geometry) => this.begin(geometry),
+        next: (geometry) => this.guard(() => this.begin(geometry)),
         error: (error: unknown) => this.fail(error),
       }),
     );
+  }
+
+  /** Runs `step`; what it throws (a snapshot holding the memory, say) fails the restore. */
+  private guard(step: () => void): void {
+    try {
+      step();
+    } catch (error) {
+      this.fail(error);
+    }
   }
 
   /** Lets go of everything: on `done`, on an error, and on unsubscribe (a cancel). */
@@ -96,7 +105,7 @@ export class LoadRun {
     // Step 3: where each page is; faults queue by page until then.
     this.subs.push(
       this.source.table().subscribe({
-        next: (table) => this.run(table),
+        next: (table) => this.guard(() => this.run(table)),
         error: (error: unknown) => this.fail(error),
       }),
     );

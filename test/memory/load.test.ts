@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { LoadAbortedError, PagedMemory, PageNotLoadedError, PageState, RestoreInProgressError, SnapshotInProgressError } from '../../src';
+import { lastValueFrom, queueScheduler } from 'rxjs';
+import { LoadAbortedError, PagedMemory, PageNotLoadedError, PageState, RestoreInProgressError, restoreLive, SnapshotInProgressError } from '../../src';
+import { numberedSource } from '../support/ArraySource';
 
 const PAGE = 4096;
 
@@ -83,5 +85,17 @@ describe('PagedMemory load session, in process', () => {
     expect(memory.states.every((s) => s === PageState.Writable)).toBe(true);
     expect(memory.lastCommitted).toBeUndefined();
     memory.protect(() => {}).close();
+  });
+});
+
+describe('restoreLive on a memory that is busy', () => {
+  it('fails with the memory\'s error, memory untouched, when a snapshot or another load holds it', async () => {
+    const memory = new PagedMemory({ pageSize: 512, blocks: [{ name: 'ram', size: 4 * 512 }] });
+    const session = memory.protect(() => {});
+    await expect(lastValueFrom(restoreLive(numberedSource(4, queueScheduler), memory, { scheduler: queueScheduler }))).rejects.toBeInstanceOf(SnapshotInProgressError);
+    session.close();
+    const load = memory.beginLoad(() => {});
+    await expect(lastValueFrom(restoreLive(numberedSource(4, queueScheduler), memory, { scheduler: queueScheduler }))).rejects.toBeInstanceOf(RestoreInProgressError);
+    load.close({ reason: 'cancelled' });
   });
 });
