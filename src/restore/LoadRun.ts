@@ -215,7 +215,7 @@ export class LoadRun {
       if (sub !== undefined) this.reads.delete(sub);
     };
     sub = this.source.read(records).subscribe({
-      next: (runs) => (loaded += this.apply(runs, fault)),
+      next: (runs) => this.guard(() => (loaded += this.apply(runs, fault))),
       error: (error: unknown) => {
         done();
         this.fail(error);
