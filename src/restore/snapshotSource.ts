@@ -12,6 +12,7 @@ import type { SnapshotFileHeader } from '../format/decodeHeader';
 import { RECORD_TAG, Record, RecordFlags, TRAILER_TAG, TrailerV1, VERSION_1, VIA_CODES, readU64, zeroMapBytes } from '../format/layout';
 import { hex, hex32 } from '../format/problems';
 import { readIndex } from '../format/randomAccess';
+import { PageTracker } from '../format/PageTracker';
 import { readSnapshot } from '../format/reader';
 import { readRecord } from '../format/record';
 import type { LoadedRun, PageSource, SourceGeometry } from './PageSource';
@@ -98,6 +99,12 @@ export function snapshotSource(paths: readonly string[]): PageSource {
     const fixed = Buffer.alloc(Math.max(Record.fixedSize, TrailerV1.size));
     for (let f = 0; f < files.length; f++) {
       const file = files[f] as OpenFile;
+      // Each page once per file, and every page in a full one, as `restore` and `verify` check it.
+      const tracker = new PageTracker(file.header.blocks, file.header.kind);
+      const mark = (offset: number, block: number, page: number, count: number): void => {
+        const repeat = tracker.mark({ offset, block, page, count });
+        if (repeat !== undefined) throw repeat;
+      };
       if (file.header.version !== VERSION_1) {
         // Version 2: the page index, in stream order; a record runs to the next one (the last, to the index).
         const index = await readIndex(handleSource(file.handle, file.size));
@@ -106,10 +113,13 @@ export function snapshotSource(paths: readonly string[]): PageSource {
         for (let i = 0; i < entries.length; i++) {
           const at = entries.offset(i);
           const next = i + 1 < entries.length ? entries.offset(i + 1) : end;
+          mark(at, entries.block(i), entries.firstPage(i), entries.count(i));
           const r = t.add((blocks[entries.block(i)] as BlockInfo).firstPage + entries.firstPage(i), entries.count(i), next - at);
           fileOf[r] = f;
           offsets[r] = at;
         }
+        const missing = tracker.missing(index.trailer.offset);
+        if (missing !== undefined) throw missing;
         continue;
       }
       const fd = file.handle.fd;
@@ -128,12 +138,15 @@ export function snapshotSource(paths: readonly string[]): PageSource {
         const tag = fixed.readUInt32LE(0);
         if (tag === TRAILER_TAG) {
           checkTrailer(fd, fixed, at, file, records, pages);
+          const missing = tracker.missing(at);
+          if (missing !== undefined) throw missing;
           break;
         }
         if (tag !== RECORD_TAG) throw new FormatError(at, "a record (tag 'PAGE') or the trailer (tag 'TRLR')", `the bytes ${hex(fixed.subarray(0, 4))}`);
         if (got < Record.fixedSize) throw new FormatError(at, `the fixed part of a record: ${Record.fixedSize} bytes, to byte ${at + Record.fixedSize}`, `the end of the file at byte ${file.size}`);
         const { block, page, count, length } = recordFields(fixed, at, file.header);
         if (at + length > file.size) throw new FormatError(at, `a record: ${length} bytes, to byte ${at + length}`, `the end of the file at byte ${file.size}`);
+        mark(at, block, page, count);
         const r = t.add((blocks[block] as BlockInfo).firstPage + page, count, length);
         fileOf[r] = f;
         offsets[r] = at;

@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { lastValueFrom } from 'rxjs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { PagedMemory, restore, restoreLive, type RestoreEvent } from '../../src';
+import { PagedMemory, restore, restoreLive, verify, type RestoreEvent } from '../../src';
 import { v1Bytes } from '../format/v1Writer';
 import { chainIdentities, testHeader, writeSnapshot } from '../format/writeFile';
 import { tempDir } from '../storage/support';
@@ -84,4 +84,17 @@ it('refuses links out of order with the ChainError restore gives, memory untouch
   expect(error).toMatchObject({ name: 'ChainError', message: (eagerError as Error).message });
   expect(memory.block('ram').bytes.every((b) => b === 9)).toBe(true);
   expect(memory.loading).toBe(false);
+});
+
+it('refuses a version 1 file that holds a page twice, with the FormatError verify gives', async () => {
+  const twice = dir.file('twice.bgsnap');
+  writeFileSync(twice, v1Bytes(testHeader(), [
+    { block: 0, page: 0, count: 8, fill: 4 },
+    { block: 1, page: 0, count: 2, fill: 3 },
+    { block: 0, page: 3, count: 1, fill: 5 },
+  ]));
+  const report = await verify(twice);
+  const error = await lastValueFrom(restoreLive(twice, fresh())).then(() => undefined, (e: unknown) => e);
+  expect(report.ok).toBe(false);
+  expect(error).toMatchObject({ name: 'FormatError', message: report.ok ? '' : report.problems[0].message });
 });
