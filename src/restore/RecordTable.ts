@@ -61,6 +61,14 @@ export class RecordTable {
     return this.owner === undefined ? -1 : (this.owner[page] as number);
   }
 
+  /** Whether a record numbered `from` or later holds a page of the `count` from global page `first`. */
+  holdsFrom(first: number, count: number, from: number): boolean {
+    const owner = this.owner;
+    if (owner === undefined) return false;
+    for (let p = first, end = first + count; p < end; p++) if ((owner[p] as number) >= from) return true;
+    return false;
+  }
+
   /** The first page no record holds, or -1. */
   firstMissing(): number {
     return this.owner === undefined ? (this.pageCount === 0 ? -1 : 0) : this.owner.indexOf(-1);

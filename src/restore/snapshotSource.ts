@@ -99,11 +99,25 @@ export function snapshotSource(paths: readonly string[]): PageSource {
     const fixed = Buffer.alloc(Math.max(Record.fixedSize, TrailerV1.size));
     for (let f = 0; f < files.length; f++) {
       const file = files[f] as OpenFile;
-      // Each page once per file, and every page in a full one, as `restore` and `verify` check it.
-      const tracker = new PageTracker(file.header.blocks, file.header.kind);
+      // Each page once per file, and every page in a full one, as `restore` and `verify` check it:
+      // a quick look in the table as records are added; on a problem, the format's own
+      // `PageTracker` goes over the file's records again and names it.
+      const fileStart = t.length;
+      const seen: [number, number, number, number][] = [];
+      let repeated = false;
       const mark = (offset: number, block: number, page: number, count: number): void => {
-        const repeat = tracker.mark({ offset, block, page, count });
-        if (repeat !== undefined) throw repeat;
+        seen.push([offset, block, page, count]);
+        if (!repeated && t.holdsFrom((blocks[block] as BlockInfo).firstPage + page, count, fileStart)) repeated = true;
+      };
+      const check = (trailerOffset: number): void => {
+        if (!repeated && (file.header.kind !== 'full' || t.firstMissing() < 0)) return;
+        const tracker = new PageTracker(file.header.blocks, file.header.kind);
+        for (const [offset, block, page, count] of seen) {
+          const repeat = tracker.mark({ offset, block, page, count });
+          if (repeat !== undefined) throw repeat;
+        }
+        const missing = tracker.missing(trailerOffset);
+        if (missing !== undefined) throw missing;
       };
       if (file.header.version !== VERSION_1) {
         // Version 2: the page index, in stream order; a record runs to the next one (the last, to the index).
@@ -118,8 +132,7 @@ export function snapshotSource(paths: readonly string[]): PageSource {
           fileOf[r] = f;
           offsets[r] = at;
         }
-        const missing = tracker.missing(index.trailer.offset);
-        if (missing !== undefined) throw missing;
+        check(index.trailer.offset);
         continue;
       }
       const fd = file.handle.fd;
@@ -138,8 +151,7 @@ export function snapshotSource(paths: readonly string[]): PageSource {
         const tag = fixed.readUInt32LE(0);
         if (tag === TRAILER_TAG) {
           checkTrailer(fd, fixed, at, file, records, pages);
-          const missing = tracker.missing(at);
-          if (missing !== undefined) throw missing;
+          check(at);
           break;
         }
         if (tag !== RECORD_TAG) throw new FormatError(at, "a record (tag 'PAGE') or the trailer (tag 'TRLR')", `the bytes ${hex(fixed.subarray(0, 4))}`);

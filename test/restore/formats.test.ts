@@ -98,3 +98,16 @@ it('refuses a version 1 file that holds a page twice, with the FormatError verif
   expect(report.ok).toBe(false);
   expect(error).toMatchObject({ name: 'FormatError', message: report.ok ? '' : report.problems[0].message });
 });
+
+it('refuses a full version 2 snapshot whose index misses a page, with the FormatError verify gives', async () => {
+  const [a] = chainIdentities(1);
+  const short = dir.file('short.bgsnap');
+  writeSnapshot(short, testHeader(a), [
+    { block: 0, page: 0, count: 7, fill: 1 },
+    { block: 1, page: 0, count: 2, fill: 1 },
+  ]);
+  const report = await verify(short);
+  const error = await lastValueFrom(restoreLive(short, fresh())).then(() => undefined, (e: unknown) => e);
+  expect(report.ok).toBe(false);
+  expect(error).toMatchObject({ name: 'FormatError', message: report.ok ? '' : report.problems[0].message });
+});
