@@ -421,3 +421,52 @@ export class CodecError extends Error {
     );
   }
 }
+
+/**
+ * An in-process `memory.read` touched a page that a live restore has not
+ * loaded yet: `read` cannot wait. Use `memory.readAsync`, which waits for the
+ * page (and has it loaded ahead of the background pass). Nothing was read.
+ */
+export class PageNotLoadedError extends Error {
+  override readonly name = 'PageNotLoadedError';
+  constructor(
+    readonly block: string,
+    /** Where the page that is not loaded starts in its block. */
+    readonly offset: number,
+  ) {
+    super(`The page at offset ${offset} of block ${JSON.stringify(block)} is not loaded yet by the live restore; use memory.readAsync() to wait for it`);
+  }
+}
+
+/**
+ * A live restore ended before the page a read or write waited on was
+ * loaded: it was cancelled (unsubscribed) or failed (`cause` holds its
+ * error, a `FormatError` for a bad record). The pages it did not load keep
+ * no valid bytes: every access to them fails so, until the memory is
+ * restored again (`restore`, `restoreLive`) or `forgetSnapshots()` declares
+ * its bytes valid. Nothing was read or written.
+ */
+export class LoadAbortedError extends Error {
+  override readonly name = 'LoadAbortedError';
+  constructor(
+    readonly reason: 'cancelled' | 'failed',
+    readonly block: string,
+    /** Where the page that was not loaded starts in its block. */
+    readonly offset: number,
+    cause?: unknown,
+  ) {
+    super(
+      `The page at offset ${offset} of block ${JSON.stringify(block)} was not loaded: the live restore ` +
+        (reason === 'cancelled' ? 'was cancelled' : `failed (${cause instanceof Error ? cause.message : String(cause)})`),
+      cause === undefined ? undefined : { cause },
+    );
+  }
+}
+
+/** A memory is being loaded by a live restore: no snapshot, restore or second live restore until it ends. */
+export class RestoreInProgressError extends Error {
+  override readonly name = 'RestoreInProgressError';
+  constructor() {
+    super('This memory is being loaded by a live restore; wait for its `done` or unsubscribe from it first');
+  }
+}

@@ -1,8 +1,8 @@
 // Memory: the contract and the SharedArrayBuffer implementation.
 export { PagedMemory } from './memory/PagedMemory';
 export type { PagedMemoryOptions, MemoryBlock, ShareOptions } from './memory/PagedMemory';
-export { PageState, isProtected } from './memory/contract';
-export type { BlockInfo, FaultHandler, ProtectOptions, ProtectionSession, SnapshotMemory } from './memory/contract';
+export { PageState, blocksWrites, isProtected } from './memory/contract';
+export type { BlockInfo, FaultHandler, LoadSession, ProtectOptions, ProtectionSession, SnapshotMemory } from './memory/contract';
 
 // Writer threads: a shared memory's handle, attached to from a worker.
 export { attachMemory } from './threads/attachMemory';
@@ -79,8 +79,11 @@ export {
   CancelledError,
   CutViolationError,
   ForeignBufferError,
+  LoadAbortedError,
   OptionError,
   OutOfBlockError,
+  PageNotLoadedError,
+  RestoreInProgressError,
   SaverThreadWriteError,
   SimulationStalledError,
   SinkError,
@@ -104,3 +107,11 @@ export type { SweepOptions, SweepRow } from './sim/sweep';
 export { sweepHtml } from './sim/htmlReport';
 export type { HtmlReportOptions } from './sim/htmlReport';
 export { VirtualClock } from './sim/VirtualClock';
+
+// Live restore: writers resume before the image is loaded, touched pages first.
+export { restoreLive } from './restore/restoreLive';
+export type { RestoreLiveOptions } from './restore/options';
+export type { IndexedEvent, LoadedEvent, RestoreDoneEvent, RestoreEvent, RestoreFaultEvent, RestoreProgressEvent, RestoreStartedEvent, RestoreStats } from './restore/events';
+export type { LoadedRun, PageSource, SourceGeometry } from './restore/PageSource';
+export { RecordTable } from './restore/RecordTable';
+export { snapshotSource } from './restore/snapshotSource';

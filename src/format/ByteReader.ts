@@ -20,13 +20,18 @@ export class ByteReader {
 
   constructor(
     private readonly file: ByteSource,
-    /** Bytes read from the file per call, at least. */
-    chunkBytes = 4 * 1024 * 1024,
+    /**
+     * Bytes read from the file per call, at least; or a buffer to read into
+     * (its length is the chunk), which the reader owns until it is dropped:
+     * a caller that reads many small ranges reuses one, since a fresh large
+     * buffer costs its first touch.
+     */
+    chunkBytes: number | Buffer = 4 * 1024 * 1024,
     /** File offset of the first byte to read. */
     start = 0,
   ) {
     this.size = file.size;
-    this.buffer = Buffer.allocUnsafe(chunkBytes);
+    this.buffer = typeof chunkBytes === 'number' ? Buffer.allocUnsafe(chunkBytes) : chunkBytes;
     this.offset = start;
     this.readAt = start;
   }

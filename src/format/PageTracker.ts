@@ -69,7 +69,7 @@ export class PageTracker {
   }
 
   /** Marks the record's pages; a problem naming the record for the first page it repeats. */
-  mark(record: SnapshotRecord): FormatError | undefined {
+  mark(record: Pick<SnapshotRecord, 'offset' | 'block' | 'page' | 'count'>): FormatError | undefined {
     const block = this.blocks[record.block] as BlockInfo;
     const first = block.firstPage + record.page;
     const seen = this.seen;

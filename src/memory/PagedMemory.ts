@@ -1,10 +1,10 @@
 import { threadId } from 'node:worker_threads';
-import { OptionError, OutOfBlockError, SnapshotInProgressError } from '../errors';
+import { LoadAbortedError, OptionError, OutOfBlockError, PageNotLoadedError, RestoreInProgressError, SnapshotInProgressError } from '../errors';
 import type { PageBufferPool } from '../pool/contract';
 import { SharedPagePool } from '../pool/SharedPagePool';
 import { RingEntry, ringBytes, type RingEntryKind } from '../threads/FaultRing';
 import type { MemoryHandle } from '../threads/handle';
-import { CONTROL_WORDS, Control, SESSIONS } from '../threads/layout';
+import { CONTROL_WORDS, Control, LoadWord, SESSIONS } from '../threads/layout';
 import { confirmCut, safePoint, type SafePoint } from '../threads/safePoint';
 import { SharedState } from '../threads/SharedState';
 import type { SaverStepHook } from '../threads/steps';
@@ -12,13 +12,16 @@ import { WRITE_DATA } from '../threads/attachMemory';
 import type { SnapshotIdentity } from '../storage/Sink';
 import {
   PageState,
+  blocksWrites,
   isProtected,
   type BlockInfo,
   type FaultHandler,
+  type LoadSession,
   type ProtectOptions,
   type ProtectionSession,
   type SnapshotMemory,
 } from './contract';
+import { fillStates } from './fillStates';
 import { DEFAULT_PAGE_SIZE, blockIndexOf, checkPageSize, layoutBlocks, type BlockSpec } from './geometry';
 
 export interface PagedMemoryOptions {
@@ -69,6 +72,23 @@ interface PendingWrite {
   readonly at: number;
   readonly data: Uint8Array;
   readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
+}
+
+/** A `readAsync` that waits for pages a live restore has not loaded yet. */
+interface PendingRead {
+  readonly last: number;
+  readonly block: MemoryBlock;
+  readonly offset: number;
+  readonly length: number;
+  readonly resolve: (bytes: Uint8Array) => void;
+  readonly reject: (error: Error) => void;
+}
+
+/** How a live restore ended with pages absent. */
+interface LoadEnd {
+  readonly reason: 'cancelled' | 'failed';
+  readonly cause?: unknown;
 }
 
 const DONE: Promise<void> = Promise.resolve();
@@ -101,6 +121,12 @@ export class PagedMemory implements SnapshotMemory {
    */
   private readonly waiters = new Map<number, PendingWrite[]>();
   private session: Session | null = null;
+  /** The open live restore, exclusive with `session`. */
+  private load: Loader | null = null;
+  /** Set when a live restore ended with pages absent: they fail every access. */
+  private loadEnd: LoadEnd | undefined;
+  /** `readAsync` calls waiting, by the first absent page each waits on. */
+  private readonly readers = new Map<number, PendingRead[]>();
   /** Set by `share()`: what writer threads attach to. */
   private shared: {
     readonly handle: MemoryHandle;
@@ -136,10 +162,66 @@ export class PagedMemory implements SnapshotMemory {
     return b;
   }
 
-  /** A copy of `length` bytes from `offset` in block `block`. Reads are never blocked. */
+  /**
+   * A copy of `length` bytes from `offset` in block `block`. Reads are never
+   * blocked: a page a live restore has not loaded yet throws instead.
+   * @throws OutOfBlockError when the range leaves the block.
+   * @throws PageNotLoadedError for a page a live restore has not loaded yet (`readAsync` waits for it).
+   * @throws LoadAbortedError for a page a cancelled or failed live restore left unloaded.
+   */
   read(block: string, offset: number, length: number): Uint8Array {
     const b = this.checked(block, offset, length);
+    if (length !== 0) {
+      const absent = this.firstAbsent(b, offset, length);
+      if (absent >= 0) throw this.load !== null ? new PageNotLoadedError(b.name, this.offsetIn(b, absent)) : this.aborted(b, absent);
+    }
     return b.bytes.slice(offset, offset + length);
+  }
+
+  /**
+   * `read` that waits for pages a live restore has not loaded yet (they are
+   * loaded ahead of its background pass). Without a live restore it resolves
+   * at once, as `read`.
+   * @throws OutOfBlockError, synchronously, when the range leaves the block.
+   * Rejects with a LoadAbortedError when the live restore ends without loading a page it waits on.
+   */
+  readAsync(block: string, offset: number, length: number): Promise<Uint8Array> {
+    const b = this.checked(block, offset, length);
+    const absent = length === 0 ? -1 : this.firstAbsent(b, offset, length);
+    if (absent < 0) return Promise.resolve(b.bytes.slice(offset, offset + length));
+    const load = this.load;
+    if (load === null) return Promise.reject(this.aborted(b, absent));
+    return new Promise<Uint8Array>((resolve, reject) => {
+      const last = b.firstPage + ((offset + length - 1) >>> this.pageShift);
+      this.waitRead(absent, { last, block: b, offset, length, resolve, reject });
+      // Register first: serving a fault may load pages synchronously.
+      for (let p = absent; p <= last; p++) if (this.states[p] === PageState.Absent) load.onFault(p);
+    });
+  }
+
+  /** The first absent page under `length` bytes from `offset` of `b`, or -1: one plain load per page. */
+  private firstAbsent(b: MemoryBlock, offset: number, length: number): number {
+    const states = this.states;
+    const last = b.firstPage + ((offset + length - 1) >>> this.pageShift);
+    for (let p = b.firstPage + (offset >>> this.pageShift); p <= last; p++) if (states[p] === PageState.Absent) return p;
+    return -1;
+  }
+
+  private waitRead(page: number, read: PendingRead): void {
+    const line = this.readers.get(page);
+    if (line === undefined) this.readers.set(page, [read]);
+    else line.push(read);
+  }
+
+  /** Where global page `page` of block `b` starts in it. */
+  private offsetIn(b: BlockInfo, page: number): number {
+    return (page - b.firstPage) * this.pageSize;
+  }
+
+  /** The error for absent page `page` of `b` once the live restore has ended. */
+  private aborted(b: BlockInfo, page: number): LoadAbortedError {
+    const end = this.loadEnd ?? { reason: 'cancelled' };
+    return new LoadAbortedError(end.reason, b.name, this.offsetIn(b, page), end.cause);
   }
 
   /**
@@ -176,19 +258,25 @@ export class PagedMemory implements SnapshotMemory {
       return DONE;
     }
 
+    // A page a cancelled or failed live restore left unloaded never comes.
+    if (this.load === null && this.loadEnd !== undefined) {
+      const absent = this.firstAbsent(b, offset, data.length);
+      if (absent >= 0) return Promise.reject(this.aborted(b, absent));
+    }
+
     // Slow path: join the line of every page touched, then raise a fault per
-    // protected page. Register first, because serving a fault may unprotect
-    // pages synchronously.
-    return new Promise<void>((resolve) => {
-      const pendingWrite: PendingWrite = { first, last, target: b.bytes, at: offset, data: data.slice(), resolve };
+    // protected or absent page. Register first, because serving a fault may
+    // unprotect or load pages synchronously.
+    return new Promise<void>((resolve, reject) => {
+      const pendingWrite: PendingWrite = { first, last, target: b.bytes, at: offset, data: data.slice(), resolve, reject };
       for (let p = first; p <= last; p++) {
         const line = this.waiters.get(p);
         if (line === undefined) this.waiters.set(p, [pendingWrite]);
         else line.push(pendingWrite);
       }
-      const session = this.session;
+      const onFault = this.session?.onFault ?? this.load?.onFault;
       for (let p = first; p <= last; p++) {
-        if (isProtected(states[p] as number)) session?.onFault(p);
+        if (blocksWrites(states[p] as number)) onFault?.(p);
       }
       // Behind earlier writes on writable pages only: it goes when they do, or now if they went.
       this.applyReady([pendingWrite]);
@@ -204,7 +292,7 @@ export class PagedMemory implements SnapshotMemory {
     for (let w = candidates.pop(); w !== undefined; w = candidates.pop()) {
       let ready = true;
       for (let p = w.first; p <= w.last && ready; p++) {
-        ready = !isProtected(states[p] as number) && this.waiters.get(p)?.[0] === w;
+        ready = !blocksWrites(states[p] as number) && this.waiters.get(p)?.[0] === w;
       }
       if (!ready) continue;
       states.fill(PageState.Writable, w.first, w.last + 1);
@@ -255,6 +343,7 @@ export class PagedMemory implements SnapshotMemory {
       return this.shared.handle;
     }
     if (this.session !== null) throw new SnapshotInProgressError();
+    if (this.load !== null) throw new RestoreInProgressError();
     const poolBytes = options.poolBytes ?? 16 * 2 ** 20;
     if (!Number.isSafeInteger(poolBytes) || poolBytes < 0) throw new OptionError('poolBytes', 'an integer number of bytes from 0 up', poolBytes);
     const ringEntries = options.ringEntries ?? 4096;
@@ -309,6 +398,13 @@ export class PagedMemory implements SnapshotMemory {
 
   protect(onFault: FaultHandler, options: ProtectOptions = {}): ProtectionSession {
     if (this.session !== null) throw new SnapshotInProgressError();
+    if (this.load !== null) throw new RestoreInProgressError();
+    // Pages a live restore left unloaded have no bytes to save.
+    const absent = this.loadEnd === undefined ? -1 : this.states.indexOf(PageState.Absent);
+    if (absent >= 0) {
+      const b = this.blocks[blockIndexOf(this.blocks, absent)] as MemoryBlock;
+      throw this.aborted(b, absent);
+    }
     const parent = options.incremental === true ? this.committed : undefined;
     const session = new Session(this, onFault, options.onCopied, parent);
     this.session = session;
@@ -369,8 +465,123 @@ export class PagedMemory implements SnapshotMemory {
    */
   forgetSnapshots(): void {
     if (this.session !== null) throw new SnapshotInProgressError();
+    if (this.load !== null) throw new RestoreInProgressError();
     this.committed = undefined;
+    this.loadEnd = undefined;
     this.states.fill(PageState.Writable);
+    if (this.shared !== null) Atomics.store(this.shared.state.control, Control.Loading, LoadWord.None);
+  }
+
+  /** Whether a live restore is loading this memory now. */
+  get loading(): boolean {
+    return this.load !== null;
+  }
+
+  /**
+   * Starts a live restore (`restoreLive` calls it): marks every page absent,
+   * synchronously, and routes the faults of reads and writes that wait on an
+   * absent page (in process, and from writer threads through the fault ring)
+   * to `onFault` until the session is closed. Forgets the committed snapshot:
+   * once loaded, every page counts as written.
+   * @throws SnapshotInProgressError while a snapshot runs; RestoreInProgressError while another load runs.
+   */
+  beginLoad(onFault: FaultHandler): LoadSession {
+    if (this.session !== null) throw new SnapshotInProgressError();
+    if (this.load !== null) throw new RestoreInProgressError();
+    const load = new Loader(this, onFault);
+    this.load = load;
+    this.committed = undefined;
+    this.loadEnd = undefined;
+    const shared = this.shared;
+    if (shared !== null) {
+      this.sessions = (this.sessions % SESSIONS) + 1;
+      const c = shared.state.control;
+      // No safe point: writers may not run before the load's `started`, which comes after this.
+      Atomics.store(c, Control.Loading, LoadWord.Loading);
+      Atomics.store(c, Control.SaverThread, threadId + 1);
+      Atomics.store(c, Control.PoolSize, 0);
+      Atomics.store(c, Control.Session, this.sessions);
+      fillStates(this.states, PageState.Absent);
+      Atomics.add(c, Control.Fence, 1);
+      load.listen(shared.state, this.sessions);
+    } else {
+      fillStates(this.states, PageState.Absent);
+    }
+    return load;
+  }
+
+  /** @internal Pages loaded: writable (written), and the reads and writes waiting on them go on. */
+  loadedPages(first: number, count: number): void {
+    const end = first + count;
+    fillStates(this.states, PageState.Writable, first, end);
+    this.shared?.state.wakeWaiters(first, end);
+    if (this.waiters.size !== 0) {
+      const candidates: PendingWrite[] = [];
+      for (let p = first; p < end; p++) {
+        const head = this.waiters.get(p)?.[0];
+        if (head !== undefined) candidates.push(head);
+      }
+      this.applyReady(candidates.reverse());
+    }
+    if (this.readers.size === 0) return;
+    for (let p = first; p < end; p++) {
+      const line = this.readers.get(p);
+      if (line === undefined) continue;
+      this.readers.delete(p);
+      // Each read waits on its next absent page, or has its bytes now.
+      for (const r of line) {
+        let next = -1;
+        for (let q = end; q <= r.last && next < 0; q++) if (this.states[q] === PageState.Absent) next = q;
+        if (next >= 0) this.waitRead(next, r);
+        else r.resolve(r.block.bytes.slice(r.offset, r.offset + r.length));
+      }
+    }
+  }
+
+  /** @internal Ends a live restore; pages left absent fail their waiting reads and writes, now and later. */
+  endLoad(load: Loader, end: LoadEnd | undefined): void {
+    if (this.load !== load) return;
+    this.load = null;
+    const absent = this.states.indexOf(PageState.Absent) >= 0;
+    this.loadEnd = absent ? (end ?? { reason: 'cancelled' }) : undefined;
+    const shared = this.shared;
+    if (shared !== null) {
+      const c = shared.state.control;
+      const word = !absent ? LoadWord.None : this.loadEnd?.reason === 'failed' ? LoadWord.Failed : LoadWord.Cancelled;
+      Atomics.store(c, Control.Loading, word);
+      Atomics.store(c, Control.Session, 0);
+      Atomics.store(c, Control.SaverThread, 0);
+      shared.state.wakeAll();
+      shared.state.ring.ring();
+    }
+    if (!absent) return;
+    // Reads waiting on an absent page fail.
+    for (const [page, line] of this.readers) {
+      for (const r of line) r.reject(this.aborted(r.block, page));
+    }
+    this.readers.clear();
+    // Writes touching an absent page fail and leave their lines; the writes behind them may go.
+    const failed = new Set<PendingWrite>();
+    for (const line of this.waiters.values()) {
+      for (const w of line) if (!failed.has(w) && this.firstAbsentPage(w.first, w.last) >= 0) failed.add(w);
+    }
+    for (const w of failed) {
+      for (let p = w.first; p <= w.last; p++) {
+        const line = this.waiters.get(p) as PendingWrite[];
+        line.splice(line.indexOf(w), 1);
+        if (line.length === 0) this.waiters.delete(p);
+      }
+      const page = this.firstAbsentPage(w.first, w.last);
+      w.reject(this.aborted(this.blocks[blockIndexOf(this.blocks, page)] as MemoryBlock, page));
+    }
+    const candidates: PendingWrite[] = [];
+    for (const line of this.waiters.values()) if (line[0] !== undefined) candidates.push(line[0]);
+    this.applyReady(candidates);
+  }
+
+  private firstAbsentPage(first: number, last: number): number {
+    for (let p = first; p <= last; p++) if (this.states[p] === PageState.Absent) return p;
+    return -1;
   }
 
   /** The last committed snapshot of this memory: an incremental snapshot taken now holds the changes since its t0. */
@@ -561,4 +772,47 @@ class Session implements ProtectionSession {
 function nextProtected(states: Uint8Array, from: number): number {
   for (let p = from; p < states.length; p++) if (isProtected(states[p] as number)) return p;
   return -1;
+}
+
+/** The load session `PagedMemory.beginLoad` hands out. */
+class Loader implements LoadSession {
+  readonly states: Uint8Array;
+  private closed = false;
+
+  constructor(
+    private readonly memory: PagedMemory,
+    readonly onFault: FaultHandler,
+  ) {
+    this.states = memory.states;
+  }
+
+  /** Takes the writer threads' faults from the ring until the session closes, as a snapshot's session does. */
+  listen(shared: SharedState, id: number): void {
+    const ring = shared.ring;
+    const take = (kind: RingEntryKind, page: number, _arg: number, session: number): void => {
+      if (session === id && !this.closed && kind === RingEntry.Fault) this.onFault(page);
+    };
+    const pump = (): void => {
+      if (this.closed) return;
+      const seen = ring.doorbell();
+      ring.drain(take);
+      if (this.closed) return;
+      ring.whenPosted(seen, pump);
+    };
+    queueMicrotask(pump);
+  }
+
+  view(first: number, count: number): Uint8Array {
+    return this.memory.viewPages(first, count);
+  }
+
+  loaded(first: number, count: number): void {
+    if (!this.closed) this.memory.loadedPages(first, count);
+  }
+
+  close(error?: LoadEnd): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.memory.endLoad(this, error);
+  }
 }

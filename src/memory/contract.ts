@@ -45,12 +45,24 @@ export const PageState = {
    * dirty logging write-protects clean pages; no fault is raised.
    */
   Clean: 4,
+  /**
+   * Not loaded yet: a live restore (`restoreLive`) marked it at its start and
+   * has not copied its bytes in. Reads and writes wait for it (an in-process
+   * `read`, which cannot wait, throws `PageNotLoadedError`); the load makes it
+   * `Writable`. Only the loading thread moves a page out of this state.
+   */
+  Absent: 5,
 } as const;
 export type PageState = (typeof PageState)[keyof typeof PageState];
 
 /** Whether a page in `state` is write-protected by a snapshot (writers wait on it). */
 export function isProtected(state: number): boolean {
   return state === PageState.Protected || state === PageState.Claimed || state === PageState.Queued;
+}
+
+/** Whether a page in `state` makes a write wait: protected by a snapshot, or not loaded yet. */
+export function blocksWrites(state: number): boolean {
+  return isProtected(state) || state === PageState.Absent;
 }
 
 /** Called by the write barrier, once per write and protected page it touches. */
@@ -146,4 +158,28 @@ export interface ProtectionSession {
   readonly t0Redos?: number;
   /** Before the image is committed: an error when a writer thread broke the cut. */
   confirmCut?(): Error | undefined;
+}
+
+/**
+ * One live restore's hold on a memory (`PagedMemory.beginLoad`): every page
+ * is `Absent` from the start until the load copies its bytes in.
+ */
+export interface LoadSession {
+  /** Page states indexed by global page. */
+  readonly states: Uint8Array;
+  /** The bytes of `count` pages from global page `first`, all in one block, to copy a load into. */
+  view(first: number, count: number): Uint8Array;
+  /**
+   * The bytes of `count` pages from `first` are in: the pages become
+   * `Writable` (written: the next snapshot holds them) and the reads and
+   * writes waiting on them go on. Every page of the range must be `Absent`.
+   */
+  loaded(first: number, count: number): void;
+  /**
+   * Ends the session. Without `error` every page must be loaded. With one
+   * (a cancel: `LoadAbortedError` reason `cancelled`, or the load's failure),
+   * pages still absent stay so, and every read or write waiting on one, now
+   * or later, fails with a `LoadAbortedError`. Idempotent.
+   */
+  close(error?: { readonly reason: 'cancelled' | 'failed'; readonly cause?: unknown }): void;
 }

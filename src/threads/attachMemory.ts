@@ -1,10 +1,10 @@
 import { threadId } from 'node:worker_threads';
-import { OptionError, OutOfBlockError, SaverThreadWriteError, TooManyWritersError, WriterDetachedError } from '../errors';
-import { PageState, isProtected } from '../memory/contract';
+import { LoadAbortedError, OptionError, OutOfBlockError, PageNotLoadedError, SaverThreadWriteError, TooManyWritersError, WriterDetachedError } from '../errors';
+import { PageState, blocksWrites } from '../memory/contract';
 import { StallRecorder, type StallSummary } from '../metrics/StallRecorder';
 import { RingEntry } from './FaultRing';
 import { checkHandle, type MemoryHandle, type SharedBlock } from './handle';
-import { Control, MAX_WRITERS, Writer, WriterStatus, copiedSlot, epochOf, isPaused, writerWord } from './layout';
+import { Control, LoadWord, MAX_WRITERS, Writer, WriterStatus, copiedSlot, epochOf, isPaused, writerWord } from './layout';
 import type { WriterStepHook, WriterTestOptions } from './steps';
 import { SharedState } from './SharedState';
 
@@ -20,15 +20,24 @@ export interface MemoryWriter {
    * Writes `data` at `offset` of block `block`, synchronously. A write to a
    * page a snapshot protects faults: under `copy`, with a pool slot free, the
    * writer copies the page itself and goes on; otherwise the thread blocks
-   * (`Atomics.wait`) until the saver has written the page. `data` may be
-   * reused on return.
+   * (`Atomics.wait`) until the saver has written the page. A write to a page
+   * a live restore has not loaded yet blocks until it is loaded (ahead of
+   * the background pass). `data` may be reused on return.
    * @throws OptionError when `data` is not a `Uint8Array` (a `Buffer` is one; view another
    * typed array's bytes with `new Uint8Array(a.buffer, a.byteOffset, a.byteLength)`).
    * @throws OutOfBlockError when the range leaves the block; WriterDetachedError after `detach()`;
-   * SaverThreadWriteError for a protected page on the thread that runs the snapshot.
+   * SaverThreadWriteError for a protected or absent page on the thread that runs the snapshot or the load;
+   * LoadAbortedError for a page a live restore ended (cancelled or failed) without loading.
    */
   write(block: string, offset: number, data: Uint8Array): void;
-  /** A copy of `length` bytes from `offset` of block `block`. Reads are never blocked. */
+  /**
+   * A copy of `length` bytes from `offset` of block `block`. Never blocked by
+   * a snapshot; a page a live restore has not loaded yet blocks the read until
+   * it is loaded (ahead of the background pass).
+   * @throws OutOfBlockError when the range leaves the block; PageNotLoadedError for a page
+   * not loaded on the thread that runs the load; LoadAbortedError for a page a live restore
+   * ended without loading.
+   */
   read(block: string, offset: number, length: number): Uint8Array;
   /** Leaves the memory: safe points stop waiting for this writer. Idempotent. */
   detach(): void;
@@ -209,7 +218,29 @@ class ThreadWriter implements MemoryWriter {
     if (!(Number.isInteger(offset) && Number.isInteger(length) && offset >= 0 && length >= 0 && offset + length <= b.size)) {
       throw new OutOfBlockError(block, offset, length, b.size);
     }
+    if (length !== 0) {
+      // One plain load per page: anything but absent is readable.
+      const states = this.states;
+      const first = b.firstPage + (offset >>> this.pageShift);
+      const last = b.firstPage + ((offset + length - 1) >>> this.pageShift);
+      for (let p = first; p <= last; p++) if (states[p] === PageState.Absent) this.waitLoaded(b, p, last);
+    }
     return b.bytes.slice(offset, offset + length);
+  }
+
+  /** A read's slow path: blocks until every page from `page` to `last` is loaded. */
+  private waitLoaded(block: Block, page: number, last: number): void {
+    const states = this.shared.states;
+    for (let p = page; p <= last; p++) {
+      if (Atomics.load(states, p) !== PageState.Absent) continue;
+      if (Atomics.load(this.control, Control.SaverThread) === threadId + 1) {
+        throw new PageNotLoadedError(block.name, (p - block.firstPage) * this.shared.pageSize);
+      }
+      const start = performance.now();
+      this.faultCount++;
+      this.blockOn(p, block);
+      this.stalls.record(performance.now() - start);
+    }
   }
 
   detach(): void {
@@ -295,7 +326,14 @@ class ThreadWriter implements MemoryWriter {
       if (Atomics.load(this.control, writerWord(this.id, Writer.Status)) === WriterStatus.Gone) this.leaveGone();
       const start = performance.now();
       this.faultCount++;
-      if (state !== PageState.Protected || !this.copyOwnPage(block, p)) this.blockOn(p);
+      if (state !== PageState.Protected || !this.copyOwnPage(block, p)) {
+        try {
+          this.blockOn(p, block);
+        } catch (error) {
+          this.abandonWrite();
+          throw error;
+        }
+      }
       this.stalls.record(performance.now() - start);
       state = Atomics.load(states, p);
       if (state !== PageState.Writable) p--; // clean now (looked at again), or protected again by a new snapshot
@@ -388,27 +426,43 @@ class ThreadWriter implements MemoryWriter {
     return true;
   }
 
-  /** Reports a fault on `page` and sleeps until the page is writable. */
-  private blockOn(page: number): void {
+  /**
+   * Reports a fault on `page` and sleeps until the page is writable (or, for
+   * a read, loaded).
+   * @throws LoadAbortedError when the page is absent and the live restore has ended.
+   */
+  private blockOn(page: number, block: Block): void {
     const c = this.control;
     const shared = this.shared;
     const waitAt = writerWord(this.id, Writer.WaitPage);
     const wakeAt = writerWord(this.id, Writer.Wake);
     // Step 1: say what we wait for before looking again, so an unprotect in between wakes us.
     Atomics.store(c, waitAt, page);
-    if (isProtected(Atomics.load(shared.states, page))) {
-      // Step 2: the fault reaches the saver; a full ring waits for space unless the page frees up.
-      const session = Atomics.load(c, Control.Session);
-      if (session !== 0) {
-        shared.ring.post(RingEntry.Fault, page, this.id, session, () => isProtected(Atomics.load(shared.states, page)));
+    try {
+      if (blocksWrites(Atomics.load(shared.states, page))) {
+        // Step 2: the fault reaches the saver (or the loader); a full ring waits for space unless the page frees up.
+        const session = Atomics.load(c, Control.Session);
+        if (session !== 0) {
+          shared.ring.post(RingEntry.Fault, page, this.id, session, () => blocksWrites(Atomics.load(shared.states, page)));
+        }
+        // Step 3: sleep until it is unprotected or loaded; the timeout only bounds a lost wake-up.
+        // An absent page once the load has ended never comes: the load stores its end before it wakes.
+        for (;;) {
+          const wake = Atomics.load(c, wakeAt);
+          const state = Atomics.load(shared.states, page);
+          if (!blocksWrites(state)) break;
+          if (state === PageState.Absent) {
+            const load = Atomics.load(c, Control.Loading);
+            if (load !== LoadWord.Loading) {
+              throw new LoadAbortedError(load === LoadWord.Failed ? 'failed' : 'cancelled', block.name, (page - block.firstPage) * shared.pageSize);
+            }
+          }
+          this.onStep?.('sleeping');
+          Atomics.wait(c, wakeAt, wake, 50);
+        }
       }
-      // Step 3: sleep until it is unprotected; the timeout only bounds a lost wake-up.
-      for (;;) {
-        const wake = Atomics.load(c, wakeAt);
-        if (!isProtected(Atomics.load(shared.states, page))) break;
-        Atomics.wait(c, wakeAt, wake, 50);
-      }
+    } finally {
+      Atomics.store(c, waitAt, -1);
     }
-    Atomics.store(c, waitAt, -1);
   }
 }

@@ -27,12 +27,26 @@ export const Control = {
   PoolSize: 4,
   /** `threadId + 1` of the thread running the open session's snapshot, or 0. */
   SaverThread: 5,
+  /** A live restore's state: `LoadWord` (writers read it only on their slow path). */
+  Loading: 6,
   /** Pool slots on loan, to the saver or to writers' copies (a line of their own: written per copy). */
   PoolBorrowed: 32,
   /** Where writers start looking for a free pool slot. */
   PoolHint: 33,
   /** Bumped as a fence by whoever wakes waiting writers. */
   Fence: 34,
+} as const;
+
+/** Values of `Control.Loading`. */
+export const LoadWord = {
+  /** No page is absent. */
+  None: 0,
+  /** A live restore is loading: absent pages will come. */
+  Loading: 1,
+  /** A live restore was cancelled with pages absent: they never come. */
+  Cancelled: 2,
+  /** A live restore failed with pages absent: they never come. */
+  Failed: 3,
 } as const;
 
 export const WRITERS_AT = 64;

@@ -40,7 +40,9 @@ export type WriterStep =
   /** Own copy: the page is copied into the slot. */
   | 'copied'
   /** Own copy: the copy is reported on the ring; the page is unprotected next. */
-  | 'reported';
+  | 'reported'
+  /** Blocked on a page (protected, or not loaded): its wake word and the page's state are read; it sleeps next. */
+  | 'sleeping';
 
 export type SaverStepHook = (step: SaverStep) => void;
 export type WriterStepHook = (step: WriterStep) => void;

@@ -350,3 +350,32 @@ describe('bgsnap compare', () => {
     expect(r.stderr.split('\n')[0]).toBe("error: option '--pool <size>': expected a multiple of the page size (4096), got 1000");
   });
 });
+
+describe('bgsnap run --from', () => {
+  it('starts the guest from a snapshot with a live restore and reports the resume', () => {
+    const base = bgsnap('run', ...SMALL, '--out', 'resume-base.bgsnap');
+    expect(base.code, base.stderr).toBe(0);
+    const r = bgsnap('run', '--from', 'resume-base.bgsnap', '--storage', 'nvme', '--out', 'resumed.bgsnap', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as RunReportJson;
+    // The guest's geometry is the snapshot's.
+    expect(report).toMatchObject({ ramBytes: 16 << 20, pageSize: 4096, pages: 4096 });
+    const resume = report.resume;
+    expect(resume?.from).toBe('resume-base.bgsnap');
+    expect((resume?.loaded.fault ?? 0) + (resume?.loaded.background ?? 0)).toBe(report.pages);
+    expect(resume?.openMs).toBeGreaterThan(0);
+    expect(resume?.firstWriteMs).toBeGreaterThan(0);
+    expect(resume?.loadMs).toBeGreaterThan(0);
+    expect(resume?.faultWait.count).toBeLessThanOrEqual(resume?.faults ?? 0);
+    expect(report.verify.ok).toBe(true);
+  }, 60_000);
+
+  it('refuses --ram with --from, and --out naming the same file', () => {
+    const ram = bgsnap('run', '--from', 'resume-base.bgsnap', '--ram', '16MiB', '--out', 'x.bgsnap');
+    expect(ram.code).toBe(2);
+    expect(ram.stderr).toContain("'--ram <size>' cannot be used with '--from <file>'");
+    const same = bgsnap('run', '--from', 'resume-base.bgsnap', '--out', 'resume-base.bgsnap', '--force');
+    expect(same.code).toBe(2);
+    expect(same.stderr).toContain("must name another file than '--from <file>'");
+  });
+});

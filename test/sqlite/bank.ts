@@ -44,15 +44,17 @@ export interface Bank {
   committedWithin(writes: number): number;
   /** The thread's next message, queued so that none is missed. */
   next(): Promise<BankReply>;
+  /** Lets a resumed bank (`startBank(…, resume)`) open its database. */
+  go(): void;
   /** Asks the thread to stop after its transfer under way, and waits for it. */
   stop(): Promise<Extract<BankReply, { type: 'stopped' }>>;
 }
 
 /** Starts a bank thread on `memory` and waits until its tables are set up. */
-export async function startBank(memory: PagedMemory, layout: SqliteLayout, noteBytes: number): Promise<Bank> {
+export async function startBank(memory: PagedMemory, layout: SqliteLayout, noteBytes: number, resume = false): Promise<Bank> {
   const control = new Int32Array(new SharedArrayBuffer(WORDS * 4));
   const log = new Int32Array(new SharedArrayBuffer(LOG_ENTRIES * 4));
-  const worker = startWorker(BANK, { handle: memory.share(), layout, control: control.buffer, log: log.buffer, noteBytes });
+  const worker = startWorker(BANK, { handle: memory.share(), layout, control: control.buffer, log: log.buffer, noteBytes, resume });
   const queue: BankReply[] = [];
   let waiting: { resolve: (reply: BankReply) => void; reject: (error: unknown) => void } | undefined;
   let failure: unknown;
@@ -100,6 +102,10 @@ export async function startBank(memory: PagedMemory, layout: SqliteLayout, noteB
       return lo;
     },
     next,
+    go() {
+      Atomics.store(control, Word.Go, 1);
+      Atomics.notify(control, Word.Go);
+    },
     stop() {
       Atomics.store(control, Word.Stop, 1);
       Atomics.notify(control, Word.Stop);

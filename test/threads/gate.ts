@@ -5,7 +5,7 @@
  */
 import type { SaverStep, WriterStep } from '../../src/threads/steps';
 
-export const WRITER_STEPS: readonly WriterStep[] = ['entered', 'epoch', 'acked', 'page', 'pages', 'applied', 'slot', 'entry', 'claimed', 'copied', 'reported'];
+export const WRITER_STEPS: readonly WriterStep[] = ['entered', 'epoch', 'acked', 'page', 'pages', 'applied', 'slot', 'entry', 'claimed', 'copied', 'reported', 'sleeping'];
 
 /** Words of the gate's `Int32Array`. */
 export const Gate = {

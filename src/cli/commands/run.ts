@@ -13,6 +13,15 @@ import { chainLinks, chainText, runFigures, runReport, runReportText, withRepeat
 import type { RunFigures } from '../run/spread';
 import { withCancelSignals } from '../signals';
 import { chainCheckJson, describeChainVerify, describeVerify, throwIfChainBad } from './verify';
+import { resolve } from 'node:path';
+import { openSnapshot } from '../../format/reader';
+
+/** The guest size and page size of the snapshot at `path` (its first block is the guest's RAM). */
+async function guestGeometry(path: string): Promise<{ ram: number; pageSize: number }> {
+  const file = await openSnapshot(path);
+  await file.close();
+  return { ram: file.header.blocks[0]?.size ?? 0, pageSize: file.header.pageSize };
+}
 
 interface RunFlags extends GuestFlags {
   readonly strategy: 'queue' | 'copy';
@@ -25,6 +34,7 @@ interface RunFlags extends GuestFlags {
   readonly interval: number;
   readonly compress?: string;
   readonly endpoint?: string;
+  readonly from?: string;
 }
 
 /** Most snapshots `--snapshots` takes. */
@@ -54,6 +64,7 @@ export function registerRun(program: Command): Command {
         .default(1),
     )
     .addOption(new Option('--interval <ms>', 'milliseconds from the end of one snapshot to the start of the next, with --snapshots').argParser(parseNumber(0, 3_600_000)).default(1000))
+    .option('--from <file>', 'start the guest from this snapshot with a live restore: the vCPUs run while its pages load (its size and page size are the guest\'s); the report adds the time to the first write and the load\'s faults')
     .option('--force', 'replace the snapshot file if it exists')
     .option('--json', 'print the report as JSON')
     .action((flags: RunFlags, command: Command) => run(flags, command));
@@ -65,6 +76,14 @@ async function run(flags: RunFlags, command: Command): Promise<void> {
   checkGuestFlags(flags, flags.strategy === 'copy' ? [pool] : [], command);
   checkSnapshotOutput(flags.out, '--out <file>', command);
   if (flags.snapshots > 1 && flags.repeat > 1) usageError(command, "options '--snapshots <n>' and '--repeat <n>' cannot both be above 1");
+  if (flags.from !== undefined) {
+    for (const [key, flag] of [['ram', '--ram <size>'], ['pageSize', '--page-size <size>']] as const) {
+      if (command.getOptionValueSource(key) === 'cli') usageError(command, `option '${flag}' cannot be used with '--from <file>': the snapshot gives the guest's geometry`);
+    }
+    if (flags.repeat > 1) usageError(command, "options '--from <file>' and '--repeat <n>' cannot be used together");
+    if (resolve(flags.from) === resolve(flags.out)) usageError(command, "option '--out <file>' must name another file than '--from <file>'");
+    flags = { ...flags, ...(await guestGeometry(flags.from)) };
+  }
   const files = chainFiles(flags.out, flags.snapshots);
   for (const file of files) if (!flags.force && !isS3Url(file) && existsSync(file)) throw new OutputExistsError(file);
   if (flags.snapshots > 1) return runChain(flags, files);
@@ -82,6 +101,7 @@ async function run(flags: RunFlags, command: Command): Promise<void> {
           force: (flags.force ?? false) || i > 0,
           compression: compressionOf(flags.compress),
           endpoint: flags.endpoint,
+          from: flags.from,
         },
         { signal, progress: { label: flags.repeat === 1 ? `snapshot (${flags.strategy})` : `[${i + 1}/${flags.repeat}] snapshot (${flags.strategy})` } },
       );
@@ -114,6 +134,7 @@ async function runChain(flags: RunFlags, files: readonly string[]): Promise<void
         intervalMs: flags.interval,
         compression: compressionOf(flags.compress),
         endpoint: flags.endpoint,
+        from: flags.from,
       },
       { signal, progress: {} },
     );

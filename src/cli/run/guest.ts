@@ -8,6 +8,9 @@ import { snapshot } from '../../pipeline/snapshot';
 import type { Compression } from '../../compression/choose';
 import { DEFAULT_FILE_CAPACITY } from '../../storage/FileSink';
 import { snapshotSink } from '../files';
+import type { RestoreStats } from '../../restore/events';
+import { restoreLive } from '../../restore/restoreLive';
+import { openSnapshot } from '../../format/reader';
 import { storageProfiles, type StorageProfileName } from '../../storage/profiles';
 import type { Sink } from '../../storage/Sink';
 import { ThrottledSink } from '../../storage/ThrottledSink';
@@ -63,6 +66,20 @@ export interface GuestConfig {
   readonly snapshots?: number;
   /** Milliseconds from the end of one snapshot to the t0 of the next. @default 1000 */
   readonly intervalMs?: number;
+  /**
+   * Start the guest from this snapshot file with a live restore: the vCPUs
+   * run from its `started`, while the pages load. Its geometry is the
+   * guest's (`ramBytes` and `pageSize` are taken from it).
+   */
+  readonly from?: string;
+}
+
+/** How a guest started from a snapshot (`GuestConfig.from`) was loaded. */
+export interface GuestResume {
+  readonly from: string;
+  readonly stats: RestoreStats;
+  /** From subscribing to the live restore to the first write a vCPU completed. */
+  readonly firstWriteMs: number | undefined;
 }
 
 /** One snapshot of a run: its file, its `started` and its stats. */
@@ -110,6 +127,8 @@ export interface GuestRun {
   readonly snapshots: readonly GuestSnapshot[];
   /** Per vCPU, in writer-id order (the order of `stats.cut`). */
   readonly vcpus: readonly VcpuReport[];
+  /** With `GuestConfig.from`: the live restore the guest started with. */
+  readonly resume?: GuestResume;
 }
 
 /** A guest memory shared with writer threads. */
@@ -144,7 +163,7 @@ export async function runGuest(config: GuestConfig, options: GuestRunOptions = {
   if (signal?.aborted) throw new CancelledError(reason(), leftover(config.out, existsSync(config.out), false));
 
   // Step 1: the guest memory and its vCPU threads.
-  const { memory, handle } = options.guest ?? createGuest(config);
+  const { memory, handle } = options.guest ?? (config.from === undefined ? createGuest(config) : await emptyGuest(config.from, config.poolBytes));
   const vcpus = await Vcpus.start(handle, {
     count: config.vcpus,
     workload: config.workload,
@@ -152,7 +171,10 @@ export async function runGuest(config: GuestConfig, options: GuestRunOptions = {
     seed: config.seed,
   });
   try {
-    // Step 2: the vCPUs write for a while before t0.
+    // Step 2: started from a snapshot, the vCPUs run from the live restore's `started`; then
+    // (or at once) they write for a while before t0.
+    let resume: { stats: RestoreStats; subscribedAt: number } | undefined;
+    if (config.from !== undefined) resume = await resumeGuest(memory, config.from, () => vcpus.go(), signal, reason);
     vcpus.go();
     await abortable(new Promise((resolve) => setTimeout(resolve, WARM_UP_MS)), signal, () => new CancelledError(reason(), leftover(config.out, existsSync(config.out), false)));
 
@@ -172,7 +194,11 @@ export async function runGuest(config: GuestConfig, options: GuestRunOptions = {
     // Step 4: the vCPUs stop and report.
     const reports = await vcpus.stop();
     const first = snapshots[0] as GuestSnapshot;
-    return { config, started: first.started, stats: first.stats, snapshots, vcpus: reports };
+    const run: GuestRun = { config, started: first.started, stats: first.stats, snapshots, vcpus: reports };
+    if (resume === undefined || config.from === undefined) return run;
+    const writes = reports.map((r) => r.firstWriteAt).filter((at): at is number => at !== undefined);
+    const firstWriteMs = writes.length === 0 ? undefined : Math.min(...writes) - resume.subscribedAt;
+    return { ...run, resume: { from: config.from, stats: resume.stats, firstWriteMs } };
   } finally {
     await vcpus.terminate();
   }
@@ -245,6 +271,46 @@ async function saveSnapshot(
   });
   if (started === undefined || stats === undefined) throw new Error('the snapshot completed without its started and done events');
   return { out, started, stats };
+}
+
+/** A guest memory with the geometry of the snapshot at `from` and no data yet, shared with writer threads. */
+async function emptyGuest(from: string, poolBytes: number): Promise<Guest> {
+  const file = await openSnapshot(from);
+  await file.close();
+  const { pageSize, blocks } = file.header;
+  const memory = new PagedMemory({ pageSize, blocks: blocks.map(({ name, size }) => ({ name, size })) });
+  return { memory, handle: memory.share({ poolBytes }) };
+}
+
+/**
+ * Loads the snapshot at `from` into `memory` with a live restore, calling
+ * `go` at its `started` (the vCPUs run while it loads); resolves at `done`
+ * with its stats and the wall time of the subscribe. A cancel unsubscribes it.
+ */
+function resumeGuest(memory: PagedMemory, from: string, go: () => void, signal: AbortSignal | undefined, reason: () => NodeJS.Signals): Promise<{ stats: RestoreStats; subscribedAt: number }> {
+  return new Promise((resolve, reject) => {
+    let stats: RestoreStats | undefined;
+    const subscribedAt = performance.timeOrigin + performance.now();
+    const onAbort = (): void => {
+      subscription.unsubscribe();
+      reject(new CancelledError(reason(), `the live restore of ${JSON.stringify(from)} was stopped; nothing was written`));
+    };
+    const subscription = restoreLive(from, memory).subscribe({
+      next: (event) => {
+        if (event.type === 'started') go();
+        else if (event.type === 'done') stats = event.stats;
+      },
+      error: (error: unknown) => {
+        signal?.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+      complete: () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve({ stats: stats as RestoreStats, subscribedAt });
+      },
+    });
+    if (!subscription.closed) signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 /** The file sink's capacity for `config`. */

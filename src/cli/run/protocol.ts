@@ -39,4 +39,12 @@ export interface StallSamples {
 export type VcpuMessage =
   | { readonly type: 'attached'; readonly id: number }
   /** The vCPU stopped and detached. `faults` is the writer's own account (`MemoryWriter.faults`). */
-  | { readonly type: 'finished'; readonly id: number; readonly writes: number; readonly faults: WriterFaults; readonly stalls: StallSamples };
+  | {
+      readonly type: 'finished';
+      readonly id: number;
+      readonly writes: number;
+      readonly faults: WriterFaults;
+      readonly stalls: StallSamples;
+      /** When its first write completed, in wall milliseconds (`performance.timeOrigin + performance.now()`), or undefined. */
+      readonly firstWriteAt: number | undefined;
+    };

@@ -75,6 +75,23 @@ export interface RunReportJson {
     readonly stall: StallSummary;
     readonly longestPauseMs: number;
   }[];
+  /** With `--from`: how the guest was started from a snapshot with a live restore. */
+  readonly resume?: {
+    readonly from: string;
+    /** Subscribe → `started` (the vCPUs may run). */
+    readonly openMs: number;
+    /** Subscribe → the first write a vCPU completed. */
+    readonly firstWriteMs: number | null;
+    /** `started` → every page loaded. */
+    readonly loadMs: number;
+    /** `started` → the record table known (a scan of record headers for version 1 files). */
+    readonly tableMs: number;
+    /** Faults during the load: one per vCPU write and page not loaded it touched. */
+    readonly faults: number;
+    /** Wait per faulted page, first fault → loaded. */
+    readonly faultWait: StallSummary;
+    readonly loaded: { readonly fault: number; readonly background: number };
+  };
   readonly verify: {
     readonly ok: boolean;
     readonly records: number;
@@ -231,6 +248,20 @@ export function runReport(run: GuestRun, fileBytes: number, verified: VerifyRepo
     sinkWrites: stats.writes,
     fileBytes,
     perVcpu,
+    ...(run.resume === undefined
+      ? {}
+      : {
+          resume: {
+            from: run.resume.from,
+            openMs: run.resume.stats.openMs,
+            firstWriteMs: run.resume.firstWriteMs ?? null,
+            loadMs: run.resume.stats.durationMs,
+            tableMs: run.resume.stats.tableMs,
+            faults: run.resume.stats.faults,
+            faultWait: run.resume.stats.faultWait,
+            loaded: run.resume.stats.loaded,
+          },
+        }),
     verify: {
       ok: verified.ok,
       records: verified.records,
@@ -247,7 +278,27 @@ export function runReportText(r: RunReportJson): string {
   const rate = r.writeRate === 'max' ? 'full speed' : `${formatCount(r.writeRate)} writes/s`;
   const pool = r.strategy === 'queue' ? '' : ` with a ${formatBytes(r.poolBytes)} pool`;
   const stall = r.writerStall;
+  const resume = r.resume;
+  const resumeRows =
+    resume === undefined
+      ? []
+      : [
+          [
+            'resumed',
+            `from ${JSON.stringify(resume.from)} with a live restore: vCPUs run ${formatMs(resume.openMs)} after the start, ` +
+              `first write after ${resume.firstWriteMs === null ? '- (none)' : formatMs(resume.firstWriteMs)}, loaded in ${formatDuration(resume.loadMs)} ` +
+              `(record table ${formatMs(resume.tableMs)})`,
+          ],
+          [
+            '  load faults',
+            resume.faults === 0
+              ? 'none'
+              : `${resume.faults}; wait p50 ${formatMs(resume.faultWait.p50)}, p99 ${formatMs(resume.faultWait.p99)}, max ${formatMs(resume.faultWait.max)}; ` +
+                `pages loaded by faults ${resume.loaded.fault}, by the background pass ${resume.loaded.background}`,
+          ],
+        ];
   const rows = [
+    ...resumeRows,
     ['guest', `${formatBytes(r.ramBytes)} (${r.pages} pages of ${formatBytes(r.pageSize)}), ${r.vcpus} vCPU${r.vcpus === 1 ? '' : 's'}, ${r.workload} at ${rate} each; seed ${r.seed}`],
     ['snapshot', `${r.strategy}${pool} to ${JSON.stringify(r.out)} on ${r.storage === 'none' ? 'unthrottled storage' : `${r.storage} storage`}, ${r.capacity} write${r.capacity === 1 ? '' : 's'} in flight${r.faultRunBytes > r.pageSize ? `, fault writes up to ${formatBytes(r.faultRunBytes)}` : ''}`],
     ['duration', formatDuration(r.durationMs)],

@@ -2,10 +2,11 @@
  * A vCPU of `bgsnap run`: a worker thread that attaches to the guest memory
  * and writes one 8-byte word at a time through the write barrier, at the
  * workload's pages and rate, until `Flag.Stop`. A write that finds its page
- * protected is timed, so that the command can plot every fault's stall.
+ * protected (or not loaded yet, under a live restore) is timed, so that the
+ * command can plot every fault's stall.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { isProtected } from '../../memory/contract';
+import { blocksWrites } from '../../memory/contract';
 import { attachMemory } from '../../threads/attachMemory';
 import { Flag, type VcpuData, type VcpuMessage } from './protocol';
 import { WRITE_BYTES, workloadStream, writeStream } from './workload';
@@ -33,19 +34,22 @@ words[0] = writer.id;
 /** Stalls kept, in microseconds: the array grows by doubling up to `sampleLimit`. */
 let samples = new Float64Array(Math.min(1024, data.sampleLimit));
 let timed = 0;
+/** When the first write completed (wall ms), for `run --from`. */
+let firstWriteAt: number | undefined;
 /** Draws for the uniform sample of stalls: the vCPU's second stream of the seed. */
 const picks = workloadStream(data.seed, data.vcpus, data.vcpus + data.vcpu);
 
 function writeOnce(): void {
   const offset = stream.next();
   words[1] = writer.writes;
-  if (!isProtected(states[firstPage + (offset >>> pageShift)] as number)) {
+  if (!blocksWrites(states[firstPage + (offset >>> pageShift)] as number)) {
     writer.write(name, offset, word);
-    return;
+  } else {
+    const start = performance.now();
+    writer.write(name, offset, word);
+    keep((performance.now() - start) * 1000);
   }
-  const start = performance.now();
-  writer.write(name, offset, word);
-  keep((performance.now() - start) * 1000);
+  firstWriteAt ??= performance.timeOrigin + performance.now();
 }
 
 /** Keeps a stall: all of them up to the limit, then each with the chance that keeps the sample uniform. */
@@ -95,4 +99,5 @@ post({
   writes: writer.writes,
   faults: writer.faults,
   stalls: { timed, micros: samples.slice(0, Math.min(timed, samples.length)) },
+  firstWriteAt,
 });

@@ -44,6 +44,8 @@ export interface VcpuReport {
   /** The writer's own account of its faults (`MemoryWriter.faults`). */
   readonly faults: WriterFaults;
   readonly stalls: StallSamples;
+  /** When its first write completed, in wall milliseconds, or undefined. */
+  readonly firstWriteAt?: number;
 }
 
 /** A vCPU thread failed, or did not stop in time. */
@@ -153,7 +155,7 @@ export class Vcpus {
     worker.on('message', (message: VcpuMessage) => {
       if (message.type === 'attached') return attached();
       reported = true;
-      report({ id: message.id, writes: message.writes, faults: message.faults, stalls: message.stalls });
+      report({ id: message.id, writes: message.writes, faults: message.faults, stalls: message.stalls, firstWriteAt: message.firstWriteAt });
     });
     worker.once('error', (error) => fail(new VcpuError(error instanceof Error ? error.message : String(error), vcpu, { cause: error })));
     worker.once('exit', (code) => {

@@ -27,10 +27,20 @@ async function main(): Promise<void> {
   const control = new Int32Array(data.control);
   const log = new Int32Array(data.log);
   const writer = attachMemory(data.handle);
-  const db = await openSqlite(writer, data.layout);
   const post = (reply: BankReply): void => parentPort?.postMessage(reply);
-
-  await db.exec(`
+  let seq = 0;
+  if (data.resume === true) {
+    // Resumed: nothing is read before the go; the open and every statement may wait on pages not loaded yet.
+    post({ type: 'ready', writerId: writer.id });
+    while (Atomics.load(control, Word.Go) === 0) Atomics.wait(control, Word.Go, 0, 50);
+  }
+  const db = await openSqlite(writer, data.layout);
+  if (data.resume === true) {
+    seq = Number((await db.query('SELECT coalesce(max(seq), 0) FROM ledger')).rows[0]?.[0] ?? 0);
+    Atomics.store(control, Word.Committed, seq);
+    Atomics.store(control, Word.Begun, seq);
+    post({ type: 'resumed', seq });
+  } else await db.exec(`
     BEGIN;
     CREATE TABLE accounts (id INTEGER PRIMARY KEY, branch INTEGER NOT NULL, balance INTEGER NOT NULL, pad TEXT NOT NULL);
     CREATE TABLE branches (id INTEGER PRIMARY KEY, balance INTEGER NOT NULL);
@@ -39,8 +49,10 @@ async function main(): Promise<void> {
       INSERT INTO accounts SELECT i, i % ${BRANCHES}, ${OPENING}, printf('%.300c', 'a') FROM n;
     INSERT INTO branches SELECT branch, sum(balance) FROM accounts GROUP BY branch;
     COMMIT;`);
-  log[0] = writer.writes;
-  post({ type: 'ready', writerId: writer.id });
+  if (data.resume !== true) {
+    log[0] = writer.writes;
+    post({ type: 'ready', writerId: writer.id });
+  }
 
   // A fixed seed: the same transfers every run.
   let s = 0x2545f491;
@@ -51,7 +63,6 @@ async function main(): Promise<void> {
     return (s >>> 0) % n;
   };
   const note = 'n'.repeat(data.noteBytes);
-  let seq = 0;
   while (Atomics.load(control, Word.Stop) === 0) {
     if (seq + 1 >= log.length) throw new Error(`the log holds ${log.length - 1} transfers`);
     const src = random(ACCOUNTS);

@@ -10,8 +10,10 @@ export const Word = {
   Committed: 1,
   /** The last transfer begun: set before its BEGIN, so it is never behind a transfer whose writes have started. */
   Begun: 2,
+  /** With `resume`: non-zero once the thread may open the database (a live restore has started). */
+  Go: 3,
 } as const;
-export const WORDS = 3;
+export const WORDS = 4;
 
 export const ACCOUNTS = 2000;
 export const BRANCHES = 8;
@@ -26,10 +28,18 @@ export interface BankData {
   readonly log: SharedArrayBuffer;
   /** Bytes of each ledger row's note: larger notes fill the database sooner. */
   readonly noteBytes: number;
+  /**
+   * Resume a bank already in memory (restored, or being restored live)
+   * instead of creating one: attach, answer `ready` without touching memory,
+   * wait for `Word.Go`, then open it and go on from its last transfer.
+   */
+  readonly resume?: boolean;
 }
 
 export type BankReply =
   | { readonly type: 'ready'; readonly writerId: number }
+  /** With `resume`: the database is open; `seq` is the last transfer it held. */
+  | { readonly type: 'resumed'; readonly seq: number }
   | { readonly type: 'full'; readonly seq: number; readonly code: number; readonly rolledBack: boolean; readonly check: readonly unknown[] }
   | { readonly type: 'stopped'; readonly seq: number; readonly writes: number; readonly faults: WriterFaults };
 
