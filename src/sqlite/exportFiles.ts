@@ -6,7 +6,8 @@ import { pageCountProblem } from '../format/decodeHeader';
 import { PageTracker } from '../format/PageTracker';
 import { chainProblem } from '../format/chain';
 import type { SnapshotFileHeader } from '../format/decodeHeader';
-import { readSnapshot, type SnapshotTrailer } from '../format/reader';
+import { locationName, openLocation, type OpenSource, type SnapshotLocation, type SnapshotSource } from '../format/ByteSource';
+import { readSnapshotSource, type SnapshotTrailer } from '../format/reader';
 import { PagedMemory } from '../memory/PagedMemory';
 import { linkIntoPlace, pathExists, syncDirectory, writeFully } from '../storage/commitFile';
 import { SqliteImageError } from './errors';
@@ -69,7 +70,9 @@ export interface SqliteExport {
  * @throws OptionError when `name` or a block name is unusable.
  * @throws CancelledError when `signal` aborted before the files got their names.
  */
-export async function exportSqliteFiles(source: string | readonly string[] | PagedMemory | SqliteBlockImage, dir: string, options: ExportSqliteOptions = {}): Promise<SqliteExport> {
+export async function exportSqliteFiles(
+  source: SnapshotLocation | readonly SnapshotLocation[] | PagedMemory | SqliteBlockImage,
+  dir: string, options: ExportSqliteOptions = {}): Promise<SqliteExport> {
   const name = options.name ?? 'db';
   if (name.length === 0 || name === '.' || name === '..' || name !== basename(name) || /[\\/\0]/.test(name)) {
     throw new OptionError('name', 'a file name without a directory part', name);
@@ -85,7 +88,11 @@ export async function exportSqliteFiles(source: string | readonly string[] | Pag
   const journal = new OutputFile(`${db.path}-journal`);
   // An image in memory is copied before the first await; a snapshot's blocks are checked before anything is created.
   const input =
-    typeof source === 'string' ? await openSnapshotImage([source], blocks) : Array.isArray(source) ? await openSnapshotImage(source as readonly string[], blocks) : imageOf(source as PagedMemory | SqliteBlockImage, blocks);
+    typeof source === 'string' || isSnapshotSource(source)
+      ? await openSnapshotImage([source], blocks)
+      : Array.isArray(source)
+        ? await openSnapshotImage(source as readonly SnapshotLocation[], blocks)
+        : imageOf(source as PagedMemory | SqliteBlockImage, blocks);
   /** The first folder this call created on the way to `dir`, if any. */
   let created: string | undefined;
   try {
@@ -165,23 +172,29 @@ interface SnapshotImage {
   close(): Promise<void>;
 }
 
-async function openSnapshotImage(paths: readonly string[], names: SqliteBlockNames): Promise<SnapshotImage> {
-  if (paths.length === 0) throw new OptionError('source', 'at least one snapshot file, base first', paths);
-  const links: { readonly path: string; readonly handle: FileHandle; readonly size: number; readonly header: SnapshotFileHeader }[] = [];
-  const closeAll = () => Promise.all(links.map((l) => l.handle.close())).then(() => undefined);
+/** A `SnapshotSource` (an object, say), rather than a memory or an image. */
+function isSnapshotSource(source: unknown): source is SnapshotSource {
+  return typeof source === 'object' && source !== null && typeof (source as SnapshotSource).open === 'function' && typeof (source as SnapshotSource).name === 'string';
+}
+
+async function openSnapshotImage(locations: readonly SnapshotLocation[], names: SqliteBlockNames): Promise<SnapshotImage> {
+  if (locations.length === 0) throw new OptionError('source', 'at least one snapshot file, base first', locations);
+  const paths = locations.map(locationName);
+  const links: { readonly path: string; readonly source: OpenSource; readonly header: SnapshotFileHeader }[] = [];
+  const closeAll = () => Promise.all(links.map((l) => l.source.close())).then(() => undefined);
   try {
     // Step 1: every header, then the chain rules.
-    for (const path of paths) {
-      const handle = await open(path, 'r');
+    for (const location of locations) {
+      const path = locationName(location);
+      const source = await openLocation(location);
       try {
-        const { size } = await handle.stat();
         // The header alone: each link gets a reader of its own when it is read through.
-        const head = await readSnapshot(handle, path, size, { chunkBytes: 4096 });
-        const tooMany = pageCountProblem(head.decoded, size);
+        const head = await readSnapshotSource(source, path, { chunkBytes: 4096 });
+        const tooMany = pageCountProblem(head.decoded, source.size);
         if (tooMany !== undefined) throw tooMany;
-        links.push({ path, handle, size, header: head.header });
+        links.push({ path, source, header: head.header });
       } catch (error) {
-        await handle.close();
+        await source.close();
         throw error;
       }
     }
@@ -211,7 +224,7 @@ async function openSnapshotImage(paths: readonly string[], names: SqliteBlockNam
         const written = new PageTracker(blocks);
         for (let i = links.length - 1; i >= 0; i--) {
           const link = links[i] as (typeof links)[number];
-          const file = await readSnapshot(link.handle, link.path, link.size);
+          const file = await readSnapshotSource(link.source, link.path);
           const own = new PageTracker(blocks, file.header.kind);
           for await (const record of file.records()) {
             checkCancel();

@@ -3,7 +3,7 @@
  * spawned, against a local S3-protocol server (test/support/s3.ts) named by
  * `--endpoint`, credentials from the SDK's environment variables. `run`
  * writes a compressed snapshot to `s3://…`; `verify`, `inspect` and
- * `restore` read it straight from the object.
+ * `restore` (and `sqlite-export`) read it straight from the object.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -119,3 +119,18 @@ it('says how to install the SDK when it is missing', async () => {
   expect(local.code).toBe(0);
   expect(readFileSync(join(dir.path, 'local.bgsnap')).readUInt8(92)).toBe(1);
 }, 120_000);
+
+it('sqlite-export writes the database from an object', async () => {
+  const { freshDatabase, fillAccounts } = await import('../sqlite/support');
+  const { S3Sink } = await import('../../src/s3');
+  const { snapshot } = await import('../../src/pipeline/snapshot');
+  const { lastValueFrom } = await import('rxjs');
+  const { memory, db } = await freshDatabase({ dbBytes: 1 << 20 });
+  await fillAccounts(db, 40);
+  const expected = Buffer.from(memory.block('sqlite-db').bytes.subarray(0, db.vfs.state.db.size));
+  await lastValueFrom(snapshot(memory, new S3Sink({ client: server.client(), bucket, key: 'bank.bgsnap', compression: 'zstd' })));
+  await db.close();
+  const r = await bgsnap(['sqlite-export', `s3://${bucket}/bank.bgsnap`, 'exported', ...endpoint()]);
+  expect(r.code, r.stderr).toBe(0);
+  expect(Buffer.compare(readFileSync(join(dir.path, 'exported', 'db.db')), expected)).toBe(0);
+});

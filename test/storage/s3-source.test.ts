@@ -3,6 +3,7 @@
 // openSnapshot, verify, restore and random access through the page index,
 // by ranged GETs; an object replaced between restore's passes is refused.
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { FileChangedError, openSnapshot, PagedMemory, readIndex, readRecordAt, restore, snapshot, verify } from '../../src';
 import { OptionError } from '../../src/errors';
@@ -99,4 +100,23 @@ it('refuses a URL without a bucket or a key', () => {
   expect(() => s3Source('s3://snaps', { client })).toThrow(OptionError);
   expect(() => s3Source('s3:///key', { client })).toThrow(OptionError);
   expect(() => s3Source('/tmp/file', { client })).toThrow(OptionError);
+});
+
+it('exports a SQLite database straight from a compressed object', async () => {
+  const { exportSqliteFiles } = await import('../../src/sqlite/exportFiles');
+  const { freshDatabase, fillAccounts } = await import('../sqlite/support');
+  const { tempDir } = await import('./support');
+  const out = tempDir('s3-sqlite');
+  try {
+    const { memory, db } = await freshDatabase({ dbBytes: 1 << 20 });
+    await fillAccounts(db, 50);
+    const expected = Buffer.from(memory.block('sqlite-db').bytes.subarray(0, db.vfs.state.db.size));
+    const outcome = await runToEnd(snapshot(memory, new S3Sink({ client, bucket, key: 'bank.bgsnap', compression: 'zstd' })));
+    expect(outcome.kind).toBe('done');
+    await db.close();
+    const result = await exportSqliteFiles(s3Source(`s3://${bucket}/bank.bgsnap`, { client }), out.path, { name: 'bank' });
+    expect(Buffer.compare(readFileSync(result.db.path), expected)).toBe(0);
+  } finally {
+    out.remove();
+  }
 });

@@ -1,10 +1,11 @@
 import { statSync } from 'node:fs';
+import type { SnapshotLocation } from '../../format/ByteSource';
 import type { Command } from 'commander';
 import { FileExistsError, FormatError, OptionError } from '../../errors';
 import { exportSqliteFiles, type SqliteExport } from '../../sqlite/exportFiles';
 import { DEFAULT_SQLITE_BLOCKS } from '../../sqlite/layout';
 import { invalidLink, OutputExistsError } from '../errors';
-import { checkInputFile, checkParentFolder } from '../files';
+import { checkParentFolder, endpointOption, snapshotInputs } from '../files';
 import { print } from '../output';
 import { withCancelSignals } from '../signals';
 import { usageError } from '../usage';
@@ -17,6 +18,7 @@ interface SqliteExportFlags {
   readonly journalBlock: string;
   readonly metaBlock: string;
   readonly json?: boolean;
+  readonly endpoint?: string;
 }
 
 /** Library option names, as `OptionError` reports them, and the flags that set them. */
@@ -46,6 +48,7 @@ export function registerSqliteExport(program: Command): Command {
     .option('--journal-block <name>', 'block holding the rollback journal', DEFAULT_SQLITE_BLOCKS.journal)
     .option('--meta-block <name>', 'block holding the file sizes', DEFAULT_SQLITE_BLOCKS.meta)
     .option('--json', 'print what was written as JSON')
+    .addOption(endpointOption())
     .action((args: string[], flags: SqliteExportFlags, command: Command) => {
       if (args.length < 2) usageError(command, "missing required argument 'dir'");
       return run(args.slice(0, -1), args[args.length - 1] as string, flags, command);
@@ -54,7 +57,8 @@ export function registerSqliteExport(program: Command): Command {
 
 async function run(files: readonly string[], dir: string, flags: SqliteExportFlags, command: Command): Promise<void> {
   // Step 1: a snapshot that is not a file, and an output folder that cannot be one, are usage errors.
-  for (const file of files) checkInputFile(file, command);
+  const inputs = await snapshotInputs(files, command, flags.endpoint);
+  const locations = inputs.map((input) => input.location);
   const file = files.length === 1 ? (files[0] as string) : files;
   const existing = statSync(dir, { throwIfNoEntry: false });
   if (existing?.isDirectory() === false) usageError(command, `argument 'dir': ${JSON.stringify(dir)} is a file, expected a folder`);
@@ -65,7 +69,7 @@ async function run(files: readonly string[], dir: string, flags: SqliteExportFla
   let result: SqliteExport;
   try {
     result = await withCancelSignals((signal) =>
-      exportSqliteFiles(file, dir, {
+      exportSqliteFiles(locations.length === 1 ? (locations[0] as SnapshotLocation) : locations, dir, {
         name: flags.name,
         overwrite: flags.force ?? false,
         blocks: { db: flags.dbBlock, journal: flags.journalBlock, meta: flags.metaBlock },
