@@ -7,7 +7,7 @@ import { decodeHeader, type DecodedHeader, type SnapshotFileHeader } from './dec
 import { INDEX_TAG, Index, RECORD_TAG, TRAILER_TAG, VERSION_1 } from './layout';
 import { PageIndex } from './PageIndex';
 import { hex, hex32, truncated } from './problems';
-import { readRecord, type SnapshotRecord } from './record';
+import { readRecord, RecordView, type SnapshotRecord } from './record';
 import { entryFieldAt, readIndexSection, trailerFields, trailerLayout, type SnapshotTrailer } from './sections';
 
 export type { PageSpan, SnapshotRecord } from './record';
@@ -137,7 +137,7 @@ export class SnapshotFileReader implements SnapshotFile {
           : read.indexOffset === undefined
             ? "a record (tag 'PAGE') or the index (tag 'INDX')"
             : "the trailer (tag 'TRLR') after the index";
-        if (!(await reader.ensure(4))) {
+        if (!(reader.buffered >= 4 || (await reader.ensure(4)))) {
           throw reader.buffered === 0 ? new FormatError(at, next, 'the end of the file') : truncated(at, 4, 'a record, index or trailer tag', reader);
         }
         const tag = reader.peek(4).readUInt32LE(0);
@@ -152,7 +152,9 @@ export class SnapshotFileReader implements SnapshotFile {
         }
         if (tag !== RECORD_TAG || read.indexOffset !== undefined) throw new FormatError(at, next, `the bytes ${hex(reader.peek(4))}`);
         // Step 2: the record, checked, then counted.
-        const record = await readRecord(reader, at, this.header);
+        // Without a wait when the record is buffered: a chain's small records are read by the thousand.
+        const pending = readRecord(reader, at, this.header);
+        const record = pending instanceof RecordView ? pending : await pending;
         read.records++;
         read.pages += record.count;
         read.zeroPages += record.zeroPages;

@@ -58,10 +58,40 @@ export interface SnapshotRecord {
  * (docs/FORMAT.md, "Reading", `PAGE`): its fields, its crc32, its zero map.
  * @throws FormatError naming the byte and what was expected there.
  */
-export async function readRecord(reader: ByteReader, at: number, header: SnapshotFileHeader): Promise<RecordView> {
-  const { blocks, pageSize } = header;
-  // Step 1: the fixed part, each field within range before the payload is read.
+export function readRecord(reader: ByteReader, at: number, header: SnapshotFileHeader): RecordView | Promise<RecordView> {
+  // Most records are in the reader's buffer already: those are read without a wait.
+  if (reader.buffered >= Record.fixedSize) {
+    const fixed = checkFixed(reader, at, header);
+    if (reader.buffered >= fixed.length) return checkRecord(reader, at, header, fixed);
+  }
+  return readRecordAfterReads(reader, at, header);
+}
+
+/** `readRecord` for a record not yet all in the reader's buffer. */
+async function readRecordAfterReads(reader: ByteReader, at: number, header: SnapshotFileHeader): Promise<RecordView> {
   if (!(await reader.ensure(Record.fixedSize))) throw truncated(at, Record.fixedSize, 'the fixed part of a record', reader);
+  const fixed = checkFixed(reader, at, header);
+  if (!(await reader.ensure(fixed.length))) throw truncated(at, fixed.length, 'a record', reader);
+  return checkRecord(reader, at, header, fixed);
+}
+
+/** A record's fixed fields, checked. */
+interface FixedPart {
+  readonly blockIndex: number;
+  readonly block: BlockInfo;
+  readonly page: number;
+  readonly count: number;
+  readonly via: SaveVia;
+  readonly compressed: boolean;
+  readonly mapBytes: number;
+  readonly stored: number;
+  /** Bytes of the whole record, tag through crc. */
+  readonly length: number;
+}
+
+/** Step 1 of reading a record: the fixed part (buffered), each field within range before the payload is read. */
+function checkFixed(reader: ByteReader, at: number, header: SnapshotFileHeader): FixedPart {
+  const { blocks, pageSize } = header;
   const fixed = reader.peek(Record.fixedSize);
   const blockIndex = fixed.readUInt32LE(Record.block);
   const block = blocks[blockIndex];
@@ -110,9 +140,15 @@ export async function readRecord(reader: ByteReader, at: number, header: Snapsho
     );
   }
 
-  // Step 2: the whole record, checked against its crc before anything in it is used.
   const length = Record.fixedSize + payload + Record.crcSize;
-  if (!(await reader.ensure(length))) throw truncated(at, length, 'a record', reader);
+  return { blockIndex, block, page, count, via, compressed, mapBytes, stored, length };
+}
+
+/** Steps 2 to 4 of reading a record, all of it buffered: its crc, its zero map, its data. */
+function checkRecord(reader: ByteReader, at: number, header: SnapshotFileHeader, fixed: FixedPart): RecordView {
+  const { pageSize } = header;
+  const { blockIndex, block, page, count, via, compressed, mapBytes, stored, length } = fixed;
+  // Step 2: the whole record, checked against its crc before anything in it is used.
   const bytes = reader.take(length);
   const crcAt = length - Record.crcSize;
   const storedCrc = bytes.readUInt32LE(crcAt);
