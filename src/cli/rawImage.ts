@@ -4,7 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import { FormatError } from '../errors';
 import { locationName, openLocation, type OpenSource, type SnapshotLocation, type SourceState } from '../format/ByteSource';
 import type { SnapshotFileHeader } from '../format/decodeHeader';
-import { PageTracker } from '../format/PageTracker';
+import { PageTracker, unwrittenRuns } from '../format/PageTracker';
 import { readSnapshotSource, type SnapshotTrailer } from '../format/reader';
 import { verifySource } from '../format/verify';
 import type { BlockInfo } from '../memory/contract';
@@ -195,16 +195,9 @@ async function writeLink(
       const first = (blocks[record.block] as BlockInfo).firstPage;
       for (const span of record.spans()) {
         // Runs of pages within the span that no newer link wrote.
-        for (let i = 0; i < span.count; ) {
-          if (written.has(first + span.page + i)) {
-            i++;
-            continue;
-          }
-          let j = i + 1;
-          while (j < span.count && !written.has(first + span.page + j)) j++;
+        for (const [i, j] of unwrittenRuns(written, first + span.page, span.count)) {
           if (span.data === null) zeros += j - i;
           else await writeFully(out, span.data.subarray(i * pageSize, j * pageSize), (first + span.page + i) * pageSize);
-          i = j;
         }
       }
       written.mark(record);

@@ -121,3 +121,21 @@ export class PageTracker {
     );
   }
 }
+
+/**
+ * The runs `[i, j)` of the `count` pages from global page `first` that
+ * `written` has not marked: a chain's older link writes only the pages no
+ * newer link held.
+ */
+export function* unwrittenRuns(written: PageTracker, first: number, count: number): Generator<readonly [number, number]> {
+  for (let i = 0; i < count; ) {
+    if (written.has(first + i)) {
+      i++;
+      continue;
+    }
+    let j = i + 1;
+    while (j < count && !written.has(first + j)) j++;
+    yield [i, j];
+    i = j;
+  }
+}

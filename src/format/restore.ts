@@ -3,7 +3,7 @@ import type { MemoryBlock, PagedMemory } from '../memory/PagedMemory';
 import { locationName, openLocation, type OpenSource, type SnapshotLocation, type SourceState } from './ByteSource';
 import { chainProblem } from './chain';
 import type { SnapshotFileHeader } from './decodeHeader';
-import { PageTracker } from './PageTracker';
+import { PageTracker, unwrittenRuns } from './PageTracker';
 import { readSnapshotSource, type SnapshotTrailer } from './reader';
 import { verifySource } from './verify';
 
@@ -139,20 +139,13 @@ async function writeLink(link: OpenLink, memory: PagedMemory, targets: readonly 
     const first = (blocks[record.block] as { firstPage: number }).firstPage;
     for (const span of record.spans()) {
       // Runs of pages within the span that no newer link wrote.
-      for (let i = 0; i < span.count; ) {
-        if (written.has(first + span.page + i)) {
-          i++;
-          continue;
-        }
-        let j = i + 1;
-        while (j < span.count && !written.has(first + span.page + j)) j++;
+      for (const [i, j] of unwrittenRuns(written, first + span.page, span.count)) {
         const at = (span.page + i) * pageSize;
         if (span.data === null) {
           bytes.fill(0, at, at + (j - i) * pageSize);
           zeroPages += j - i;
         } else bytes.set(span.data.subarray(i * pageSize, j * pageSize), at);
         pages += j - i;
-        i = j;
       }
     }
     written.mark(record);

@@ -738,15 +738,8 @@ class Session implements ProtectionSession {
       if (buffer !== undefined && this.onCopied !== undefined) this.onCopied(page, buffer);
       else if (buffer !== undefined) pool?.release(buffer);
     };
-    const pump = (): void => {
-      if (this.closed) return;
-      const seen = ring.doorbell();
-      ring.drain(take);
-      if (this.closed) return;
-      ring.whenPosted(seen, pump);
-    };
-    // Not now: the snapshot wires its fault handling after `protect` returns.
-    queueMicrotask(pump);
+    // From the next microtask: the snapshot wires its fault handling after `protect` returns.
+    ring.consume(take, () => this.closed);
   }
 
   view(first: number, count: number): Uint8Array {
@@ -792,14 +785,7 @@ class Loader implements LoadSession {
     const take = (kind: RingEntryKind, page: number, _arg: number, session: number): void => {
       if (session === id && !this.closed && kind === RingEntry.Fault) this.onFault(page);
     };
-    const pump = (): void => {
-      if (this.closed) return;
-      const seen = ring.doorbell();
-      ring.drain(take);
-      if (this.closed) return;
-      ring.whenPosted(seen, pump);
-    };
-    queueMicrotask(pump);
+    ring.consume(take, () => this.closed);
   }
 
   view(first: number, count: number): Uint8Array {

@@ -3,7 +3,7 @@ import { mkdir, open, rename, rm, rmdir, type FileHandle } from 'node:fs/promise
 import { basename, dirname, join, resolve } from 'node:path';
 import { CancelledError, FileExistsError, OptionError } from '../errors';
 import { pageCountProblem } from '../format/decodeHeader';
-import { PageTracker } from '../format/PageTracker';
+import { PageTracker, unwrittenRuns } from '../format/PageTracker';
 import { chainProblem } from '../format/chain';
 import type { SnapshotFileHeader } from '../format/decodeHeader';
 import { locationName, openLocation, type OpenSource, type SnapshotLocation, type SnapshotSource } from '../format/ByteSource';
@@ -235,17 +235,10 @@ async function openSnapshotImage(locations: readonly SnapshotLocation[], names: 
             if (target !== undefined) {
               for (const span of record.spans()) {
                 if (span.data === null) continue;
-                for (let p = 0; p < span.count; ) {
-                  if (written.has(first + span.page + p)) {
-                    p++;
-                    continue;
-                  }
-                  let q = p + 1;
-                  while (q < span.count && !written.has(first + span.page + q)) q++;
+                for (const [p, q] of unwrittenRuns(written, first + span.page, span.count)) {
                   const data = span.data.subarray(p * pageSize, q * pageSize);
                   if (target instanceof Uint8Array) target.set(data, (span.page + p) * pageSize);
                   else await target.write(data, (span.page + p) * pageSize);
-                  p = q;
                 }
               }
             }

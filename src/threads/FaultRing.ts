@@ -146,6 +146,22 @@ export class FaultRing {
     else setImmediate(then);
   }
 
+  /**
+   * Consumer side: takes every entry the doorbell announces, then waits for
+   * the next (`whenPosted`), until `closed()` says to stop. Starts on the
+   * next microtask, so that the caller can wire what `take` calls first.
+   */
+  consume(take: (kind: RingEntryKind, page: number, arg: number, session: number) => void, closed: () => boolean): void {
+    const pump = (): void => {
+      if (closed()) return;
+      const seen = this.doorbell();
+      this.drain(take);
+      if (closed()) return;
+      this.whenPosted(seen, pump);
+    };
+    queueMicrotask(pump);
+  }
+
   /** Wakes a consumer waiting in `whenPosted`, so that it can stop. */
   ring(): void {
     Atomics.add(this.words, Doorbell, 1);

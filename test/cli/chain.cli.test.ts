@@ -3,8 +3,8 @@
 // named by its link with exit 1, and nothing written for it.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { lastValueFrom } from 'rxjs';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bgsnap } from './support/inProcess';
 import { PagedMemory } from '../../src/memory/PagedMemory';
 import { snapshot } from '../../src/pipeline/snapshot';
 import { FileSink } from '../../src/storage/FileSink';
@@ -34,21 +34,6 @@ beforeAll(async () => {
   }
   image = Buffer.concat(memory.blocks.map((b) => Buffer.from(b.bytes)));
 });
-
-/** Runs `bgsnap ...args` in process; returns its exit code and output. */
-async function bgsnap(...args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
-  try {
-    const code = await main(['node', 'bgsnap', ...args]);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
 
 describe('bgsnap verify FILE...', () => {
   it('checks each link, then the chain, in one line', async () => {

@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { lastValueFrom } from 'rxjs';
-import { afterAll, beforeAll, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { bgsnap } from './support/inProcess';
 import { PagedMemory } from '../../src/memory/PagedMemory';
 import { snapshot } from '../../src/pipeline/snapshot';
 import { FileSink } from '../../src/storage/FileSink';
@@ -29,20 +29,6 @@ beforeAll(async () => {
   }
   image = Buffer.from(memory.block('ram').bytes);
 });
-
-async function bgsnap(...args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
-  try {
-    const code = await main(['node', 'bgsnap', ...args]);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
 
 it('verifies a compressed chain, each line with the codec and the ratio', async () => {
   const r = await bgsnap('verify', ...chain);

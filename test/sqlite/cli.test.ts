@@ -1,8 +1,8 @@
 // `bgsnap sqlite-export FILE DIR`, run in process: files written and named,
 // exit 2 for usage errors with the reason and the usage, exit 1 for failures.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bgsnap } from '../cli/support/inProcess';
 import { snapshot } from '../../src/pipeline/snapshot';
 import { FileSink } from '../../src/storage/FileSink';
 import { runToEnd, tempDir } from '../storage/support';
@@ -18,21 +18,6 @@ beforeAll(async () => {
   expect((await runToEnd(snapshot(memory, new FileSink(snap)))).kind).toBe('done');
 });
 afterAll(() => dir.remove());
-
-/** Runs `bgsnap ...args` in process; returns its exit code and output. */
-async function bgsnap(...args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
-  try {
-    const code = await main(['node', 'bgsnap', ...args]);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
 
 describe('bgsnap sqlite-export', () => {
   it('writes the database file into a new folder', async () => {

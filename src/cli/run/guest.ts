@@ -1,6 +1,6 @@
 import { randomFillSync } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { identity, tap } from 'rxjs';
+import { identity, tap, type Observable } from 'rxjs';
 import { PagedMemory } from '../../memory/PagedMemory';
 import type { SnapshotEvent, SnapshotStats, StartedEvent } from '../../pipeline/events';
 import { DEFAULT_RUN_BYTES, DEFAULT_TURN_BYTES } from '../../pipeline/options';
@@ -242,9 +242,14 @@ async function saveSnapshot(
     tap((event) => options.onEvent?.(event)),
     options.progress === false ? identity : showProgress({ label: `snapshot (${config.strategy})`, ...options.progress }),
   );
-  await new Promise<void>((resolve, reject) => {
-    const onAbort = (): void => {
-      subscription.unsubscribe();
+  await untilAborted(
+    events$,
+    (event) => {
+      if (event.type === 'started') started = event;
+      else if (event.type === 'done') stats = event.stats;
+    },
+    signal,
+    (reject) => {
       // The sink's abort removes the temporary file; the error waits for it. Once `done` has
       // arrived, or the sink ended (took the file's name) before the abort, the snapshot is in place.
       const doneFirst = stats !== undefined;
@@ -252,23 +257,8 @@ async function saveSnapshot(
         () => reject(cancelled(doneFirst || file.state === 'ended')),
         (error: unknown) => reject(new CancelledError(reason(), error instanceof Error ? error.message : String(error))),
       );
-    };
-    const subscription = events$.subscribe({
-      next: (event) => {
-        if (event.type === 'started') started = event;
-        else if (event.type === 'done') stats = event.stats;
-      },
-      error: (error: unknown) => {
-        signal?.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-      complete: () => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      },
-    });
-    if (!subscription.closed) signal?.addEventListener('abort', onAbort, { once: true });
-  });
+    },
+  );
   if (started === undefined || stats === undefined) throw new Error('the snapshot completed without its started and done events');
   return { out, started, stats };
 }
@@ -288,28 +278,41 @@ async function emptyGuest(from: string, poolBytes: number): Promise<Guest> {
  * with its stats and the wall time of the subscribe. A cancel unsubscribes it.
  */
 function resumeGuest(memory: PagedMemory, from: string, go: () => void, signal: AbortSignal | undefined, reason: () => NodeJS.Signals): Promise<{ stats: RestoreStats; subscribedAt: number }> {
-  return new Promise((resolve, reject) => {
-    let stats: RestoreStats | undefined;
-    const subscribedAt = performance.timeOrigin + performance.now();
-    const onAbort = (): void => {
+  let stats: RestoreStats | undefined;
+  const subscribedAt = performance.timeOrigin + performance.now();
+  return untilAborted(
+    restoreLive(from, memory),
+    (event) => {
+      if (event.type === 'started') go();
+      else if (event.type === 'done') stats = event.stats;
+    },
+    signal,
+    (reject) => reject(new CancelledError(reason(), `the live restore of ${JSON.stringify(from)} was stopped; nothing was written`)),
+  ).then(() => ({ stats: stats as RestoreStats, subscribedAt }));
+}
+
+/**
+ * Subscribes to `events$` until it completes (resolves) or errors (rejects).
+ * An abort of `signal` first unsubscribes and hands `onAbort` the rejection.
+ */
+function untilAborted<T>(events$: Observable<T>, next: (event: T) => void, signal: AbortSignal | undefined, onAbort: (reject: (error: unknown) => void) => void): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const abort = (): void => {
       subscription.unsubscribe();
-      reject(new CancelledError(reason(), `the live restore of ${JSON.stringify(from)} was stopped; nothing was written`));
+      onAbort(reject);
     };
-    const subscription = restoreLive(from, memory).subscribe({
-      next: (event) => {
-        if (event.type === 'started') go();
-        else if (event.type === 'done') stats = event.stats;
-      },
+    const subscription = events$.subscribe({
+      next,
       error: (error: unknown) => {
-        signal?.removeEventListener('abort', onAbort);
+        signal?.removeEventListener('abort', abort);
         reject(error);
       },
       complete: () => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve({ stats: stats as RestoreStats, subscribedAt });
+        signal?.removeEventListener('abort', abort);
+        resolve();
       },
     });
-    if (!subscription.closed) signal?.addEventListener('abort', onAbort, { once: true });
+    if (!subscription.closed) signal?.addEventListener('abort', abort, { once: true });
   });
 }
 
