@@ -53,6 +53,8 @@ class DenseBytes implements BitmapBytes {
  */
 export class PageTracker {
   private readonly seen: BitmapBytes;
+  /** The bitmap's bytes when it is dense (a full snapshot's): the fast path. */
+  private readonly dense: Uint8Array | undefined;
   /** Pages in the snapshot. */
   private readonly total: number;
   /** Distinct pages seen. */
@@ -66,24 +68,29 @@ export class PageTracker {
     const last = blocks[blocks.length - 1];
     this.total = last === undefined ? 0 : last.firstPage + last.pages;
     this.seen = kind === 'full' ? new DenseBytes(new Uint8Array(Math.ceil(this.total / 8))) : new SparseBytes();
+    this.dense = this.seen instanceof DenseBytes ? this.seen.bytes : undefined;
   }
 
   /** Marks the record's pages; a problem naming the record for the first page it repeats. */
   mark(record: Pick<SnapshotRecord, 'offset' | 'block' | 'page' | 'count'>): FormatError | undefined {
     const block = this.blocks[record.block] as BlockInfo;
     const first = block.firstPage + record.page;
+    const dense = this.dense;
     const seen = this.seen;
     let repeated = -1;
     for (let p = first; p < first + record.count; p++) {
       // Page numbers can pass 2^32: no 32-bit shifts on them.
       const at = Math.floor(p / 8);
       const bit = 1 << (p % 8);
-      const byte = seen.get(at);
+      // The dense bitmap is read and written in place: one call site for both kinds would
+      // keep every tracker (a chain's base's too) off V8's fast path for typed arrays.
+      const byte = dense !== undefined ? (dense[at] as number) : seen.get(at);
       if ((byte & bit) !== 0) {
         if (repeated < 0) repeated = p - block.firstPage;
         continue;
       }
-      seen.set(at, byte | bit);
+      if (dense !== undefined) dense[at] = byte | bit;
+      else seen.set(at, byte | bit);
       this.pages++;
     }
     if (repeated < 0) return undefined;
@@ -96,7 +103,9 @@ export class PageTracker {
 
   /** Whether global page `p` has been marked. */
   has(p: number): boolean {
-    return ((this.seen.get(Math.floor(p / 8)) >> (p % 8)) & 1) === 1;
+    const at = Math.floor(p / 8);
+    const byte = this.dense !== undefined ? (this.dense[at] as number) : this.seen.get(at);
+    return ((byte >> (p % 8)) & 1) === 1;
   }
 
   /**
