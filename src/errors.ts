@@ -463,10 +463,17 @@ export class LoadAbortedError extends Error {
   }
 }
 
-/** A memory is being loaded by a live restore: no snapshot, restore or second live restore until it ends. */
+/** A memory is being restored (a live restore, or `restore`): no snapshot, share, restore or live restore until it ends. */
 export class RestoreInProgressError extends Error {
   override readonly name = 'RestoreInProgressError';
-  constructor() {
-    super('This memory is being loaded by a live restore; wait for its `done` or unsubscribe from it first');
+  constructor(
+    /** Which restore holds the memory. */
+    readonly restore: 'live' | 'eager' = 'live',
+  ) {
+    super(
+      restore === 'live'
+        ? 'This memory is being loaded by a live restore; wait for its `done` or unsubscribe from it first'
+        : 'This memory is being written by `restore`; wait for it to end first',
+    );
   }
 }

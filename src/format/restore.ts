@@ -1,4 +1,5 @@
-import { FileChangedError, GeometryMismatchError, OptionError, SnapshotInProgressError, type FormatError } from '../errors';
+import { FileChangedError, OptionError, type FormatError } from '../errors';
+import { geometryMismatch } from '../memory/geometry';
 import type { MemoryBlock, PagedMemory } from '../memory/PagedMemory';
 import { locationName, openLocation, type OpenSource, type SnapshotLocation, type SourceState } from './ByteSource';
 import { chainProblem } from './chain';
@@ -70,7 +71,9 @@ interface OpenLink {
  * A file is a path or a `SnapshotSource` (an object: `s3Source` in
  * `bgsnap/s3`, whose ETag stands for the modification time above).
  *
- * @throws SnapshotInProgressError when a snapshot holds `memory` (checked before every record).
+ * @throws SnapshotInProgressError when a snapshot holds `memory`, RestoreInProgressError when a
+ *   restore or live restore does; while it runs, `restore` holds the memory in turn (a snapshot or live
+ *   restore started meanwhile is refused with RestoreInProgressError).
  * @throws ChainError naming the first link that breaks the chain rules; nothing is written then.
  * @throws GeometryMismatchError when the geometry differs; nothing is written then.
  * @throws FormatError naming the byte and what was expected there; nothing is written then.
@@ -79,7 +82,8 @@ interface OpenLink {
 export async function restore(files: SnapshotLocation | readonly SnapshotLocation[], memory: PagedMemory): Promise<RestoreReport> {
   const paths: readonly SnapshotLocation[] = Array.isArray(files) ? files : [files as SnapshotLocation];
   if (paths.length === 0) throw new OptionError('files', 'at least one snapshot file, base first', files);
-  if (memory.snapshotting) throw new SnapshotInProgressError();
+  // Held from here to the end: no snapshot, share or live restore starts while the bytes change.
+  const release = memory.holdForRestore();
   const links: OpenLink[] = [];
   try {
     // Step 1: every header, then the chain, then the geometry: a few KiB a file.
@@ -120,6 +124,7 @@ export async function restore(files: SnapshotLocation | readonly SnapshotLocatio
     const zeroPages = reports.reduce((n, r) => n + r.zeroPages, 0);
     return { header: newest.header, trailer: newest.trailer, pages: written.pages, zeroPages, links: reports };
   } finally {
+    release();
     await Promise.all(links.map((l) => l.source.close()));
   }
 }
@@ -132,7 +137,6 @@ async function writeLink(link: OpenLink, memory: PagedMemory, targets: readonly 
   let pages = 0;
   let zeroPages = 0;
   for await (const record of file.records()) {
-    if (memory.snapshotting) throw new SnapshotInProgressError();
     const repeat = own.mark(record);
     if (repeat !== undefined) throw repeat;
     const bytes = (targets[record.block] as MemoryBlock).bytes;
@@ -166,14 +170,7 @@ async function checkUnchanged({ source, path, before }: OpenLink, memoryWritten:
 
 /** The memory's blocks in the snapshot's order, or a GeometryMismatchError naming the first difference. */
 function matchGeometry(header: SnapshotFileHeader, memory: PagedMemory): MemoryBlock[] {
-  if (header.pageSize !== memory.pageSize) throw new GeometryMismatchError('pageSize', header.pageSize, memory.pageSize);
-  if (header.blocks.length !== memory.blocks.length) {
-    throw new GeometryMismatchError('blocks.length', header.blocks.length, memory.blocks.length);
-  }
-  return header.blocks.map((b, i) => {
-    const m = memory.blocks[i] as MemoryBlock;
-    if (b.name !== m.name) throw new GeometryMismatchError(`blocks[${i}].name`, b.name, m.name);
-    if (b.size !== m.size) throw new GeometryMismatchError(`blocks[${i}].size`, b.size, m.size);
-    return memory.block(b.name);
-  });
+  const mismatch = geometryMismatch(header, memory);
+  if (mismatch !== undefined) throw mismatch;
+  return header.blocks.map((b) => memory.block(b.name));
 }

@@ -136,6 +136,8 @@ export class PagedMemory implements SnapshotMemory {
   } | null = null;
   private sessions = 0;
   private onSafePointStep: SaverStepHook | undefined;
+  /** `restore` writes past the barrier (`holdForRestore`). */
+  private restoring = false;
   /** The last committed snapshot: what an incremental one holds the changes since. */
   private committed: SnapshotIdentity | undefined;
   /** One bit per page: the pages the open session protected at t0 (reused from one session to the next). */
@@ -230,9 +232,11 @@ export class PagedMemory implements SnapshotMemory {
    * protected page and is applied, all at once, when every one of them has been
    * unprotected; the promise settles then. Writes to a page land in the order
    * they were made: a write that touches a page an earlier write still waits
-   * on waits behind it. `data` may be reused on return.
+   * on waits behind it. A page a live restore has not loaded yet is waited
+   * for the same way (it faults to the load). `data` may be reused on return.
    * @throws OptionError, synchronously, when `data` is not a `Uint8Array` (a `Buffer` is one).
    * @throws OutOfBlockError, synchronously, when the range leaves the block.
+   * The promise rejects with LoadAbortedError when the live restore ends without loading a page it waits on.
    */
   write(block: string, offset: number, data: Uint8Array): Promise<void> {
     if (!(data instanceof Uint8Array)) throw new OptionError('data', WRITE_DATA, data);
@@ -344,6 +348,7 @@ export class PagedMemory implements SnapshotMemory {
     }
     if (this.session !== null) throw new SnapshotInProgressError();
     if (this.load !== null) throw new RestoreInProgressError();
+    if (this.restoring) throw new RestoreInProgressError('eager');
     const poolBytes = options.poolBytes ?? 16 * 2 ** 20;
     if (!Number.isSafeInteger(poolBytes) || poolBytes < 0) throw new OptionError('poolBytes', 'an integer number of bytes from 0 up', poolBytes);
     const ringEntries = options.ringEntries ?? 4096;
@@ -371,6 +376,10 @@ export class PagedMemory implements SnapshotMemory {
       poolData: new SharedArrayBuffer(poolPages * this.pageSize),
     };
     this.shared = { handle, state: new SharedState(handle), timeoutMs, options: { poolBytes, ringEntries, safePointTimeoutMs: timeoutMs } };
+    // A live restore that ended before the share left pages absent: writer threads say why, as the memory does.
+    if (this.loadEnd !== undefined) {
+      Atomics.store(this.shared.state.control, Control.Loading, this.loadEnd.reason === 'failed' ? LoadWord.Failed : LoadWord.Cancelled);
+    }
     return handle;
   }
 
@@ -399,6 +408,7 @@ export class PagedMemory implements SnapshotMemory {
   protect(onFault: FaultHandler, options: ProtectOptions = {}): ProtectionSession {
     if (this.session !== null) throw new SnapshotInProgressError();
     if (this.load !== null) throw new RestoreInProgressError();
+    if (this.restoring) throw new RestoreInProgressError('eager');
     // Pages a live restore left unloaded have no bytes to save.
     const absent = this.loadEnd === undefined ? -1 : this.states.indexOf(PageState.Absent);
     if (absent >= 0) {
@@ -458,6 +468,21 @@ export class PagedMemory implements SnapshotMemory {
   }
 
   /**
+   * @internal `restore` holds the memory while it writes past the barrier:
+   * snapshots, shares and live restores are refused until it lets go.
+   * @throws SnapshotInProgressError or RestoreInProgressError when either holds the memory.
+   */
+  holdForRestore(): () => void {
+    if (this.session !== null) throw new SnapshotInProgressError();
+    if (this.load !== null) throw new RestoreInProgressError();
+    if (this.restoring) throw new RestoreInProgressError('eager');
+    this.restoring = true;
+    return () => {
+      this.restoring = false;
+    };
+  }
+
+  /**
    * Forgets the committed snapshot and marks every page written, so that the
    * next snapshot is a full one: for whoever changes the bytes past the
    * barrier (`restore`).
@@ -488,6 +513,7 @@ export class PagedMemory implements SnapshotMemory {
   beginLoad(onFault: FaultHandler): LoadSession {
     if (this.session !== null) throw new SnapshotInProgressError();
     if (this.load !== null) throw new RestoreInProgressError();
+    if (this.restoring) throw new RestoreInProgressError('eager');
     const load = new Loader(this, onFault);
     this.load = load;
     this.committed = undefined;

@@ -41,8 +41,10 @@ export const PageState = {
   /**
    * Not protected, and not written since the t0 of the last committed
    * snapshot, which holds its bytes: a saved page is unprotected to this. The
-   * first write to it makes it `Writable` on the barrier's slow path, the way
-   * dirty logging write-protects clean pages; no fault is raised.
+   * first write to it makes it `Writable` (a writer thread with one
+   * compare-and-exchange when its fast path misses, the in-process barrier
+   * with a plain store), the way dirty logging write-protects clean pages;
+   * no fault is raised.
    */
   Clean: 4,
   /**

@@ -1,4 +1,4 @@
-import { OptionError } from '../errors';
+import { GeometryMismatchError, OptionError } from '../errors';
 import type { BlockInfo } from './contract';
 
 /** A block as a caller asks for it. */
@@ -64,4 +64,24 @@ export function blockIndexOf(blocks: readonly BlockInfo[], page: number): number
     else hi = mid - 1;
   }
   return lo;
+}
+
+/**
+ * The first difference between a snapshot's geometry and a memory's (page
+ * size, then block count, then each block's name and size, in order), or
+ * `undefined` when they match: what `restore` and `restoreLive` refuse.
+ */
+export function geometryMismatch(
+  geometry: { readonly pageSize: number; readonly blocks: readonly BlockSpec[] },
+  memory: { readonly pageSize: number; readonly blocks: readonly BlockSpec[] },
+): GeometryMismatchError | undefined {
+  if (geometry.pageSize !== memory.pageSize) return new GeometryMismatchError('pageSize', geometry.pageSize, memory.pageSize);
+  if (geometry.blocks.length !== memory.blocks.length) return new GeometryMismatchError('blocks.length', geometry.blocks.length, memory.blocks.length);
+  for (let i = 0; i < geometry.blocks.length; i++) {
+    const b = geometry.blocks[i] as BlockSpec;
+    const m = memory.blocks[i] as BlockSpec;
+    if (b.name !== m.name) return new GeometryMismatchError(`blocks[${i}].name`, b.name, m.name);
+    if (b.size !== m.size) return new GeometryMismatchError(`blocks[${i}].size`, b.size, m.size);
+  }
+  return undefined;
 }

@@ -1,4 +1,5 @@
 import { PageState, type BlockInfo } from '../memory/contract';
+import { blockIndexOf } from '../memory/geometry';
 
 /** Contiguous unsaved pages of one block, claimed for one bulk record. */
 export interface BulkRun {
@@ -56,7 +57,9 @@ export class BulkPass {
         return undefined;
       }
       if (p >= end) {
-        this.nextBlock();
+        // The next protected page is in a later block: straight to it.
+        this.block = blockIndexOf(this.blocks, p);
+        this.page = p;
         continue;
       }
       // Step 2: extend the run over unclaimed pages, up to the run size, the room and the block's end.

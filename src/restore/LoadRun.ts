@@ -1,7 +1,7 @@
 import { Subject, type Subscriber, type Subscription } from 'rxjs';
-import { FormatError, GeometryMismatchError } from '../errors';
+import { FormatError } from '../errors';
 import { PageState, type LoadSession } from '../memory/contract';
-import { blockIndexOf } from '../memory/geometry';
+import { blockIndexOf, geometryMismatch } from '../memory/geometry';
 import type { MemoryBlock, PagedMemory } from '../memory/PagedMemory';
 import { StallRecorder } from '../metrics/StallRecorder';
 import { drainByPriority, type PullSource } from '../pipeline/drainByPriority';
@@ -94,7 +94,7 @@ export class LoadRun {
   }
 
   private begin(geometry: SourceGeometry): void {
-    const mismatch = checkGeometry(geometry, this.memory);
+    const mismatch = geometryMismatch(geometry, this.memory);
     if (mismatch !== undefined) return this.fail(mismatch);
     // Step 2: every page absent, synchronously; writers may run from `started` on.
     const session = this.memory.beginLoad((page) => this.onFault(page));
@@ -317,15 +317,3 @@ export class LoadRun {
   }
 }
 
-/** The first difference between a snapshot's geometry and the memory's, as restore names it. */
-export function checkGeometry(geometry: SourceGeometry, memory: PagedMemory): GeometryMismatchError | undefined {
-  if (geometry.pageSize !== memory.pageSize) return new GeometryMismatchError('pageSize', geometry.pageSize, memory.pageSize);
-  if (geometry.blocks.length !== memory.blocks.length) return new GeometryMismatchError('blocks.length', geometry.blocks.length, memory.blocks.length);
-  for (let i = 0; i < geometry.blocks.length; i++) {
-    const b = geometry.blocks[i] as SourceGeometry['blocks'][number];
-    const m = memory.blocks[i] as MemoryBlock;
-    if (b.name !== m.name) return new GeometryMismatchError(`blocks[${i}].name`, b.name, m.name);
-    if (b.size !== m.size) return new GeometryMismatchError(`blocks[${i}].size`, b.size, m.size);
-  }
-  return undefined;
-}

@@ -443,7 +443,9 @@ class ThreadWriter implements MemoryWriter {
         // Step 2: the fault reaches the saver (or the loader); a full ring waits for space unless the page frees up.
         const session = Atomics.load(c, Control.Session);
         if (session !== 0) {
-          shared.ring.post(RingEntry.Fault, page, this.id, session, () => blocksWrites(Atomics.load(shared.states, page)));
+          // Waited for only while its session lasts: a load that ends leaves its pages absent, and
+          // nobody drains the ring after it.
+          shared.ring.post(RingEntry.Fault, page, this.id, session, () => Atomics.load(c, Control.Session) === session && blocksWrites(Atomics.load(shared.states, page)));
         }
         // Step 3: sleep until it is unprotected or loaded; the timeout only bounds a lost wake-up.
         // An absent page once the load has ended never comes: the load stores its end before it wakes.

@@ -121,3 +121,36 @@ describe('a writer thread held right before it sleeps on a page not loaded', () 
     load.close({ reason: 'cancelled' });
   });
 });
+
+/**
+ * A full fault ring when the load ends: a writer waiting for room in the
+ * ring to post its fault stops waiting (nobody drains the ring once the load
+ * is over) and fails with LoadAbortedError, as the one whose fault got in.
+ */
+describe('writer threads waiting for room in a full fault ring', () => {
+  let workers: Worker[] = [];
+  afterEach(async () => {
+    await Promise.all(workers.map((w) => w.terminate()));
+    workers = [];
+  });
+
+  it('fail with LoadAbortedError when the load is cancelled, none left waiting', async () => {
+    const memory = new PagedMemory({ blocks: [{ name: 'ram', size: 4 * PAGE }] });
+    const handle = memory.share({ ringEntries: 1 });
+    workers = [0, 1].map(() => startWorker(ACCESS, { handle }));
+    await Promise.all(workers.map((w) => nextMessage(w)));
+    const load = memory.beginLoad(() => undefined);
+    const answers = workers.map((w) => nextMessage<Answer>(w));
+    workers.forEach((w, page) => w.postMessage({ write: ['ram', page * PAGE, 1, 1] }));
+    // The main thread, which drains the ring, is held while both writers fault: one fault fills
+    // the ring, the other writer waits for room. Then the load ends before the ring is drained.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+    load.close({ reason: 'cancelled' });
+    const results = await Promise.race([
+      Promise.all(answers),
+      new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 5_000)),
+    ]);
+    expect(results).not.toBe('hung');
+    for (const result of results as Answer[]) expect(result).toMatchObject({ ok: false, name: 'LoadAbortedError', reason: 'cancelled' });
+  });
+});

@@ -81,7 +81,10 @@ async function run(flags: RunFlags, command: Command): Promise<void> {
       if (command.getOptionValueSource(key) === 'cli') usageError(command, `option '${flag}' cannot be used with '--from <file>': the snapshot gives the guest's geometry`);
     }
     if (flags.repeat > 1) usageError(command, "options '--from <file>' and '--repeat <n>' cannot be used together");
-    if (resolve(flags.from) === resolve(flags.out)) usageError(command, "option '--out <file>' must name another file than '--from <file>'");
+    // Every file written (with --snapshots, the chain's) must be another than the one read.
+    if (chainFiles(flags.out, flags.snapshots).some((file) => resolve(file) === resolve(flags.from as string))) {
+      usageError(command, "option '--out <file>' must name another file than '--from <file>' (with --snapshots, none of its <out>.N.bgsnap)");
+    }
     flags = { ...flags, ...(await guestGeometry(flags.from)) };
   }
   const files = chainFiles(flags.out, flags.snapshots);
