@@ -203,10 +203,7 @@ export class PagedMemory implements SnapshotMemory {
 
   /** The first absent page under `length` bytes from `offset` of `b`, or -1: one plain load per page. */
   private firstAbsent(b: MemoryBlock, offset: number, length: number): number {
-    const states = this.states;
-    const last = b.firstPage + ((offset + length - 1) >>> this.pageShift);
-    for (let p = b.firstPage + (offset >>> this.pageShift); p <= last; p++) if (states[p] === PageState.Absent) return p;
-    return -1;
+    return this.firstAbsentPage(b.firstPage + (offset >>> this.pageShift), b.firstPage + ((offset + length - 1) >>> this.pageShift));
   }
 
   private waitRead(page: number, read: PendingRead): void {
@@ -605,6 +602,7 @@ export class PagedMemory implements SnapshotMemory {
     this.applyReady(candidates);
   }
 
+  /** The first absent page from global page `first` to `last`, or -1. */
   private firstAbsentPage(first: number, last: number): number {
     for (let p = first; p <= last; p++) if (this.states[p] === PageState.Absent) return p;
     return -1;

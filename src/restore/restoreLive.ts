@@ -1,4 +1,5 @@
 import { Observable } from 'rxjs';
+import { OptionError } from '../errors';
 import type { PagedMemory } from '../memory/PagedMemory';
 import type { RestoreEvent } from './events';
 import { snapshotSource } from './snapshotSource';
@@ -29,6 +30,10 @@ import type { PageSource } from './PageSource';
  */
 export function restoreLive(files: string | readonly string[] | PageSource, memory: PagedMemory, options: RestoreLiveOptions = {}): Observable<RestoreEvent> {
   const resolved = resolveRestoreOptions(options, memory.pageSize);
+  const isPath = typeof files === 'string' || (Array.isArray(files) && files.every((f) => typeof f === 'string'));
+  if (!isPath && typeof (files as Partial<PageSource> | null)?.geometry !== 'function') {
+    throw new OptionError('files', 'a snapshot file, a chain of them base first, or a PageSource (snapshotSource(paths) makes one)', files);
+  }
   return new Observable<RestoreEvent>((subscriber) => {
     const source = typeof files === 'string' || Array.isArray(files) ? snapshotSource(typeof files === 'string' ? [files] : (files as readonly string[])) : (files as PageSource);
     const run = new LoadRun(source, memory, resolved, subscriber);
