@@ -28,6 +28,7 @@
  *   npm run bench:incremental                         (1 GiB, 5 fulls, 10 links, 5 rounds)
  *   npm run bench:incremental -- --gib 0.25 --rounds 3
  */
+import { spawnSync } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { copyFile, open, rm } from 'node:fs/promises';
@@ -173,8 +174,14 @@ async function main(): Promise<void> {
   }
 }
 
-/** One snapshot to `file`, unthrottled, or with no file into a sink that discards; its stats. */
+/**
+ * One snapshot to `file`, unthrottled, or with no file into a sink that
+ * discards; its stats. The file system is flushed first (`sync`), outside the
+ * timing: a snapshot's `fsync` then waits for its own file, not for what
+ * earlier steps left dirty (ext4 commits every file's dirty data with it).
+ */
 async function take(memory: PagedMemory, file: string | undefined, incremental: boolean): Promise<SnapshotStats> {
+  if (file !== undefined) spawnSync('sync');
   const sink = file === undefined ? new DiscardSink(16) : new FileSink(file, { overwrite: true });
   const done = await lastValueFrom(snapshot(memory, sink, { incremental }).pipe(filter((e): e is DoneEvent => e.type === 'done')));
   return done.stats;
