@@ -61,7 +61,7 @@ export interface SnapshotRecord {
 export function readRecord(reader: ByteReader, at: number, header: SnapshotFileHeader): RecordView | Promise<RecordView> {
   // Most records are in the reader's buffer already: those are read without a wait.
   if (reader.buffered >= Record.fixedSize) {
-    const fixed = checkFixed(reader, at, header);
+    const fixed = checkRecordFields(reader.peek(Record.fixedSize), at, header);
     if (reader.buffered >= fixed.length) return checkRecord(reader, at, header, fixed);
   }
   return readRecordAfterReads(reader, at, header);
@@ -70,13 +70,13 @@ export function readRecord(reader: ByteReader, at: number, header: SnapshotFileH
 /** `readRecord` for a record not yet all in the reader's buffer. */
 async function readRecordAfterReads(reader: ByteReader, at: number, header: SnapshotFileHeader): Promise<RecordView> {
   if (!(await reader.ensure(Record.fixedSize))) throw truncated(at, Record.fixedSize, 'the fixed part of a record', reader);
-  const fixed = checkFixed(reader, at, header);
+  const fixed = checkRecordFields(reader.peek(Record.fixedSize), at, header);
   if (!(await reader.ensure(fixed.length))) throw truncated(at, fixed.length, 'a record', reader);
   return checkRecord(reader, at, header, fixed);
 }
 
 /** A record's fixed fields, checked. */
-interface FixedPart {
+export interface FixedPart {
   readonly blockIndex: number;
   readonly block: BlockInfo;
   readonly page: number;
@@ -89,10 +89,14 @@ interface FixedPart {
   readonly length: number;
 }
 
-/** Step 1 of reading a record: the fixed part (buffered), each field within range before the payload is read. */
-function checkFixed(reader: ByteReader, at: number, header: SnapshotFileHeader): FixedPart {
+/**
+ * Step 1 of reading a record: its fixed part (the `Record.fixedSize` bytes at
+ * file offset `at`), each field within range before the payload is read.
+ * Also what a scan of record headers checks (a version 1 file's, for random access).
+ * @throws FormatError naming the byte and what was expected there.
+ */
+export function checkRecordFields(fixed: Buffer, at: number, header: SnapshotFileHeader): FixedPart {
   const { blocks, pageSize } = header;
-  const fixed = reader.peek(Record.fixedSize);
   const blockIndex = fixed.readUInt32LE(Record.block);
   const block = blocks[blockIndex];
   if (block === undefined) {

@@ -1,7 +1,7 @@
 import type { SchedulerLike } from 'rxjs';
 import { OptionError } from '../errors';
 import { isSnapshotId } from '../format/uuid';
-import { eventLoopScheduler } from '../scheduling/eventLoopScheduler';
+import { resolveScheduler } from '../scheduling/eventLoopScheduler';
 import { resolveStrategy, type StrategyName } from '../strategies';
 import { checkWriteOptions, type WriteOptions } from './writeSize';
 import type { Strategy } from '../strategies/Strategy';
@@ -186,10 +186,7 @@ export function resolveOptions(options: SnapshotOptions | undefined, pageSize: n
   }
   const detail = options.detail ?? false;
   if (typeof detail !== 'boolean') throw new OptionError('detail', 'a boolean', detail);
-  const scheduler = options.scheduler ?? eventLoopScheduler;
-  if (typeof scheduler?.schedule !== 'function' || typeof scheduler.now !== 'function') {
-    throw new OptionError('scheduler', 'an RxJS SchedulerLike', scheduler);
-  }
+  const scheduler = resolveScheduler(options.scheduler);
   return {
     strategy: resolveStrategy(options.strategy ?? 'copy'),
     poolPages,

@@ -1,6 +1,6 @@
 import type { SchedulerLike } from 'rxjs';
 import { OptionError } from '../errors';
-import { eventLoopScheduler } from '../scheduling/eventLoopScheduler';
+import { resolveScheduler } from '../scheduling/eventLoopScheduler';
 
 export interface RestoreLiveOptions {
   /**
@@ -64,10 +64,7 @@ export function resolveRestoreOptions(options: RestoreLiveOptions, pageSize: num
   };
   const detail = options.detail ?? false;
   if (typeof detail !== 'boolean') throw new OptionError('detail', 'a boolean', detail);
-  const scheduler = options.scheduler ?? eventLoopScheduler;
-  if (typeof scheduler?.schedule !== 'function' || typeof scheduler.now !== 'function') {
-    throw new OptionError('scheduler', 'an RxJS SchedulerLike', scheduler);
-  }
+  const scheduler = resolveScheduler(options.scheduler);
   return {
     reads,
     runPages: pages('runBytes', Math.max(4 * 2 ** 20, pageSize)),

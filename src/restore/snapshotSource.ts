@@ -9,12 +9,12 @@ import type { ByteSource } from '../format/ByteSource';
 import { fileSource as handleSource } from '../format/ByteSource';
 import { chainProblem } from '../format/chain';
 import type { SnapshotFileHeader } from '../format/decodeHeader';
-import { RECORD_TAG, Record, RecordFlags, TRAILER_TAG, TrailerV1, VERSION_1, VIA_CODES, readU64, zeroMapBytes } from '../format/layout';
+import { RECORD_TAG, Record, TRAILER_TAG, TrailerV1, VERSION_1, readU64 } from '../format/layout';
 import { hex, hex32 } from '../format/problems';
 import { readIndex } from '../format/randomAccess';
 import { PageTracker } from '../format/PageTracker';
 import { readSnapshot } from '../format/reader';
-import { readRecord } from '../format/record';
+import { checkRecordFields, readRecord } from '../format/record';
 import type { LoadedRun, PageSource, SourceGeometry } from './PageSource';
 import { RecordTable } from './RecordTable';
 
@@ -156,7 +156,7 @@ export function snapshotSource(paths: readonly string[]): PageSource {
         }
         if (tag !== RECORD_TAG) throw new FormatError(at, "a record (tag 'PAGE') or the trailer (tag 'TRLR')", `the bytes ${hex(fixed.subarray(0, 4))}`);
         if (got < Record.fixedSize) throw new FormatError(at, `the fixed part of a record: ${Record.fixedSize} bytes, to byte ${at + Record.fixedSize}`, `the end of the file at byte ${file.size}`);
-        const { block, page, count, length } = recordFields(fixed, at, file.header);
+        const { blockIndex: block, page, count, length } = checkRecordFields(fixed, at, file.header);
         if (at + length > file.size) throw new FormatError(at, `a record: ${length} bytes, to byte ${at + length}`, `the end of the file at byte ${file.size}`);
         mark(at, block, page, count);
         const r = t.add((blocks[block] as BlockInfo).firstPage + page, count, length);
@@ -247,36 +247,6 @@ export function snapshotSource(paths: readonly string[]): PageSource {
       for (const f of open) void f.handle.close().catch(() => undefined);
     },
   };
-}
-
-/** A record's fixed fields, each within range, as `readSnapshot` checks them. */
-function recordFields(fixed: Buffer, at: number, header: SnapshotFileHeader): { block: number; page: number; count: number; length: number } {
-  const { blocks, pageSize } = header;
-  const block = fixed.readUInt32LE(Record.block);
-  const info = blocks[block];
-  if (info === undefined) throw new FormatError(at + Record.block, `a block index below ${blocks.length}`, String(block));
-  const page = readU64(fixed, Record.page);
-  const count = fixed.readUInt32LE(Record.count);
-  if (page === undefined || count < 1 || page + count > info.pages) {
-    throw new FormatError(at + Record.page, `pages within block ${JSON.stringify(info.name)} (pages 0 to ${info.pages - 1})`, page === undefined ? 'a first page above 2^53' : `${count} pages from page ${page}`);
-  }
-  const flags = fixed.readUInt8(Record.flags);
-  if ((flags & ~RecordFlags.zeroMap) !== 0) throw new FormatError(at + Record.flags, 'record flags 0 or 1', String(flags));
-  if (VIA_CODES[fixed.readUInt8(Record.via)] === undefined) throw new FormatError(at + Record.via, 'a via code 0, 1 or 2', String(fixed.readUInt8(Record.via)));
-  const reserved = fixed.readUInt16LE(Record.reserved);
-  if (reserved !== 0) throw new FormatError(at + Record.reserved, 'reserved bytes 0', String(reserved));
-  const mapBytes = (flags & RecordFlags.zeroMap) !== 0 ? zeroMapBytes(count) : 0;
-  const payload = fixed.readUInt32LE(Record.payloadLength);
-  const stored = payload - mapBytes;
-  const maxStored = mapBytes === 0 ? count : count - 1;
-  if (stored < 0 || stored % pageSize !== 0 || (mapBytes === 0 && stored !== count * pageSize) || stored > maxStored * pageSize) {
-    throw new FormatError(
-      at + Record.payloadLength,
-      mapBytes === 0 ? `a payload of ${count * pageSize} bytes (${count} pages)` : `a payload of a ${mapBytes}-byte zero map and up to ${maxStored} pages of ${pageSize} bytes`,
-      `${payload} bytes`,
-    );
-  }
-  return { block, page, count, length: Record.fixedSize + payload + Record.crcSize };
 }
 
 /** The trailer's crc and counts against the records scanned (its stream checksum needs every record: left to `verify`). */

@@ -1,3 +1,4 @@
+import { OptionError } from '../errors';
 import { Subscription, type SchedulerAction, type SchedulerLike } from 'rxjs';
 
 type Work<T> = (this: SchedulerAction<T>, state?: T) => void;
@@ -81,3 +82,15 @@ export const eventLoopScheduler: SchedulerLike = {
     return new EventLoopAction<T>(work).schedule(state, delay);
   },
 };
+
+/**
+ * The `scheduler` option as given, or `eventLoopScheduler` when it is not.
+ * @throws OptionError naming `scheduler` for anything that is not a `SchedulerLike`.
+ */
+export function resolveScheduler(scheduler: unknown): SchedulerLike {
+  const resolved = (scheduler ?? eventLoopScheduler) as Partial<SchedulerLike> | null;
+  if (typeof resolved?.schedule !== 'function' || typeof resolved.now !== 'function') {
+    throw new OptionError('scheduler', 'an RxJS SchedulerLike', scheduler);
+  }
+  return resolved as SchedulerLike;
+}

@@ -1,6 +1,6 @@
 import type { SchedulerLike } from 'rxjs';
 import { OptionError } from '../errors';
-import { eventLoopScheduler } from '../scheduling/eventLoopScheduler';
+import { resolveScheduler } from '../scheduling/eventLoopScheduler';
 import { resolveProfile, type StorageProfile, type StorageProfileName } from './profiles';
 import type { PageRun, SnapshotHeader, Sink, SinkCallback, WriteSizeHint } from './Sink';
 import { joinCallbacks, writeRunsTo } from './writeRuns';
@@ -61,10 +61,7 @@ export class ThrottledSink implements Sink {
   ) {
     if (typeof inner?.write !== 'function') throw new OptionError('inner', 'a Sink', inner);
     this.profile = resolveProfile(options?.profile);
-    const scheduler = options.scheduler ?? eventLoopScheduler;
-    if (typeof scheduler?.schedule !== 'function' || typeof scheduler.now !== 'function') {
-      throw new OptionError('scheduler', 'an RxJS SchedulerLike', scheduler);
-    }
+    const scheduler = resolveScheduler(options.scheduler);
     this.scheduler = scheduler;
     const bytes = options.bytes ?? 'pages';
     if (bytes !== 'pages' && bytes !== 'stored') throw new OptionError('bytes', "'pages' or 'stored'", bytes);
